@@ -1,0 +1,44 @@
+#include "common/command.h"
+
+namespace ledger::command {
+namespace {
+
+// CloudEvents requires id and source to be non-empty; the ledger also bounds them, since
+// (source, id) is stored as the command's identity.
+constexpr std::size_t kMaxAttributeBytes = 512;
+
+std::string describeRequired(std::string_view header, const std::optional<std::string>& value) {
+  if (!value || value->empty()) {
+    return "missing header " + std::string(header);
+  }
+  if (value->size() > kMaxAttributeBytes) {
+    return "header " + std::string(header) + " is longer than " +
+           std::to_string(kMaxAttributeBytes) + " bytes";
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string describeEnvelopeFault(const Envelope& envelope) {
+  for (const auto& [header, value] :
+       {std::pair{kHeaderSpecVersion, &envelope.spec_version}, std::pair{kHeaderId, &envelope.id},
+        std::pair{kHeaderSource, &envelope.source}, std::pair{kHeaderType, &envelope.type}}) {
+    if (auto fault = describeRequired(header, *value); !fault.empty()) {
+      return fault;
+    }
+  }
+  if (*envelope.spec_version != kSpecVersion) {
+    return "unsupported ce_specversion \"" + *envelope.spec_version + "\"; expected 1.0";
+  }
+  if (*envelope.type != kRecordDeploymentType) {
+    return "unsupported ce_type \"" + *envelope.type + "\"; expected " +
+           std::string(kRecordDeploymentType);
+  }
+  if (envelope.reply_to.has_value() != envelope.correlation_id.has_value()) {
+    return "headers ledger_reply_to and ledger_correlation_id must be given together";
+  }
+  return {};
+}
+
+}  // namespace ledger::command

@@ -1,0 +1,41 @@
+// Process-wide structured logging on stdout through spdlog: one JSON object a line (time, level,
+// service, message, then the given fields), or a plain human format. Thread-safe after init().
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace ledger::log {
+
+enum class Level { kDebug, kInfo, kWarn, kError };
+enum class Format { kJson, kText };
+
+struct Field {
+  std::string_view key;
+  std::string value;
+};
+
+// Returns an error naming the bad value, or empty. Call once, before any other thread logs.
+std::string init(std::string_view service, std::string_view level, std::string_view format);
+
+void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
+
+inline void debug(std::string_view message, std::initializer_list<Field> fields = {}) {
+  write(Level::kDebug, message, fields);
+}
+inline void info(std::string_view message, std::initializer_list<Field> fields = {}) {
+  write(Level::kInfo, message, fields);
+}
+inline void warn(std::string_view message, std::initializer_list<Field> fields = {}) {
+  write(Level::kWarn, message, fields);
+}
+inline void error(std::string_view message, std::initializer_list<Field> fields = {}) {
+  write(Level::kError, message, fields);
+}
+
+// Renders one line in the given format (without the trailing newline). Pure; for tests.
+std::string render(Format format, std::string_view service, Level level, std::string_view time,
+                   std::string_view message, std::initializer_list<Field> fields);
+
+}  // namespace ledger::log
