@@ -1,0 +1,42 @@
+#include "services/recorder/recorder_config.h"
+
+#include "common/option_set.h"
+
+namespace ledger::recorder {
+
+std::variant<RecorderConfig, ConfigExit> parseRecorderConfig(int argc, const char* const* argv) {
+  RecorderConfig c;
+  OptionSet options("deployment-ledger-recorder");
+  options.add("brokers", "Kafka bootstrap servers, host:port[,host:port]", c.brokers);
+  options.add("commands-topic", "topic the recorder consumes commands from", c.commands_topic);
+  options.add("dead-letter-topic", "topic for messages that cannot be applied",
+              c.dead_letter_topic);
+  options.add("group-id", "Kafka consumer group shared by all recorders", c.group_id);
+  options.add("topic-partitions", "partitions of topics the recorder creates", c.topic_partitions,
+              1, 1024);
+  options.add("database-url", "PostgreSQL connection URI", c.database_url);
+  options.add("batch-max", "most commands applied in one transaction", c.batch_max, 1, 10000);
+  options.add("batch-linger", "longest wait for more commands before applying a batch",
+              c.batch_linger);
+  options.add("statement-timeout", "PostgreSQL statement_timeout", c.statement_timeout);
+  options.add("retry-backoff-max", "longest pause between retries while the database is down",
+              c.retry_backoff_max);
+  options.add("startup-timeout", "how long start-up waits for Kafka and PostgreSQL",
+              c.startup_timeout);
+  options.add("kafka-timeout", "timeout of Kafka admin calls and dead-letter deliveries",
+              c.kafka_timeout);
+  options.add("log-level", "debug, info, warn or error", c.log_level);
+  options.add("log-format", "json (one object a line) or text", c.log_format);
+  options.add("migrate-only", "apply schema migrations and exit", c.migrate_only);
+
+  const auto outcome = options.parse(argc, argv, OptionSet::processEnvironment());
+  if (outcome.help_requested) {
+    return ConfigExit{0, options.help()};
+  }
+  if (!outcome.error.empty()) {
+    return ConfigExit{2, "deployment-ledger-recorder: " + outcome.error};
+  }
+  return c;
+}
+
+}  // namespace ledger::recorder
