@@ -1,0 +1,69 @@
+#include "services/gateway/gateway_config.h"
+
+#include "common/option_set.h"
+
+namespace ledger::gateway {
+namespace {
+
+bool isInstanceId(const std::string& id) {
+  if (id.empty() || id.size() > 32) {
+    return false;
+  }
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::variant<GatewayConfig, ConfigExit> parseGatewayConfig(int argc, const char* const* argv) {
+  GatewayConfig c;
+  OptionSet options("deployment-ledger-gateway");
+  options.add("listen-address", "IP address the HTTP server binds", c.listen_address);
+  options.add("port", "HTTP port (0 picks a free one)", c.port, 0, 65535);
+  options.add("io-threads", "threads serving HTTP", c.io_threads, 1, 256);
+  options.add("brokers", "Kafka bootstrap servers, host:port[,host:port]", c.brokers);
+  options.add("commands-topic", "topic the gateway publishes commands to", c.commands_topic);
+  options.add("topic-partitions", "partitions of topics the gateway creates", c.topic_partitions,
+              1, 1024);
+  options.add("database-url", "PostgreSQL connection URI, used to listen for replies",
+              c.database_url);
+  options.add("instance-id",
+              "this gateway's name for its reply channel ([a-z0-9_], up to 32); random if empty",
+              c.instance_id);
+  options.add("reply-timeout", "how long a request waits for the recorder's answer",
+              c.reply_timeout);
+  options.add("produce-timeout", "how long a command may wait for Kafka to accept it",
+              c.produce_timeout);
+  options.add("read-timeout", "how long a client may take to send a request", c.read_timeout);
+  options.add("shutdown-timeout", "how long shutdown waits for requests in flight",
+              c.shutdown_timeout);
+  options.add("startup-timeout", "how long start-up waits for Kafka and PostgreSQL",
+              c.startup_timeout);
+  options.add("max-in-flight", "most record requests waiting at once; more get 503",
+              c.max_in_flight, 1, 1000000);
+  options.add("log-level", "debug, info, warn or error", c.log_level);
+  options.add("log-format", "json (one object a line) or text", c.log_format);
+
+  const auto outcome = options.parse(argc, argv, OptionSet::processEnvironment());
+  if (outcome.help_requested) {
+    return ConfigExit{0, options.help()};
+  }
+  if (!outcome.error.empty()) {
+    return ConfigExit{2, "deployment-ledger-gateway: " + outcome.error};
+  }
+  if (!c.instance_id.empty() && !isInstanceId(c.instance_id)) {
+    return ConfigExit{2, "deployment-ledger-gateway: --instance-id: \"" + c.instance_id +
+                             "\" must be 1 to 32 of a-z, 0-9 and _"};
+  }
+  if (c.produce_timeout >= c.reply_timeout) {
+    return ConfigExit{2, "deployment-ledger-gateway: --produce-timeout must be shorter than "
+                         "--reply-timeout"};
+  }
+  return c;
+}
+
+}  // namespace ledger::gateway
