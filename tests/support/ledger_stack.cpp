@@ -1,0 +1,124 @@
+#include "tests/support/ledger_stack.h"
+
+#include <cstdio>
+#include <functional>
+#include <stdexcept>
+
+namespace ledger::testing {
+namespace {
+
+std::string logPath(const std::string& name, const std::string& service, int start) {
+  return "/tmp/ledger-test-" + name + "-" + service + "-" + std::to_string(start) + ".log";
+}
+
+}  // namespace
+
+LedgerStack::LedgerStack(StackOptions options)
+    : name(uniqueSuffix()),
+      commands_topic("it-" + name + ".commands"),
+      dead_letter_topic("it-" + name + ".dead-letter"),
+      group_id("it-" + name + "-recorder"),
+      options_(std::move(options)) {
+  startRecorder();
+  startGateway();
+}
+
+LedgerStack::~LedgerStack() {
+  if (gateway_) {
+    gateway_->terminate(std::chrono::seconds(20));
+  }
+  if (recorder_) {
+    recorder_->terminate(std::chrono::seconds(20));
+  }
+}
+
+void LedgerStack::startRecorder() {
+  std::vector<std::string> args{"--brokers=" + testBrokers(),
+                                "--database-url=" + testDatabaseUrl(),
+                                "--commands-topic=" + commands_topic,
+                                "--dead-letter-topic=" + dead_letter_topic,
+                                "--group-id=" + group_id,
+                                "--topic-partitions=4",
+                                "--retry-backoff-max=500ms"};
+  args.insert(args.end(), options_.recorder_args.begin(), options_.recorder_args.end());
+  recorder_ = std::make_unique<ServiceProcess>(serviceBinary("recorder"), args,
+                                               logPath(name, "recorder", ++recorder_starts_));
+  // Owning at least one partition means the group has settled for this member.
+  const bool ready = eventually(
+      [&] {
+        const auto log = recorder_->log();
+        return log.find("\"partitions assigned\",\"partitions\":\"0") != std::string::npos ||
+               log.find("\"partitions assigned\",\"partitions\":\"1") != std::string::npos ||
+               log.find("\"partitions assigned\",\"partitions\":\"2") != std::string::npos ||
+               log.find("\"partitions assigned\",\"partitions\":\"3") != std::string::npos;
+      },
+      std::chrono::seconds(60));
+  if (!ready) {
+    throw std::runtime_error("recorder did not get partitions; log:\n" + recorder_->log());
+  }
+}
+
+std::optional<int> LedgerStack::stopRecorder() { return recorder_->terminate(); }
+void LedgerStack::killRecorder() { recorder_->kill(); }
+
+void LedgerStack::startGateway() {
+  std::vector<std::string> args{
+      "--brokers=" + testBrokers(),
+      "--database-url=" + testDatabaseUrl(),
+      "--commands-topic=" + commands_topic,
+      "--topic-partitions=4",
+      "--port=0",
+      "--reply-timeout=" + std::to_string(options_.reply_timeout.count()) + "ms",
+      "--produce-timeout=" + std::to_string(options_.produce_timeout.count()) + "ms"};
+  args.insert(args.end(), options_.gateway_args.begin(), options_.gateway_args.end());
+  gateway_ = std::make_unique<ServiceProcess>(serviceBinary("gateway"), args,
+                                              logPath(name, "gateway", 1));
+  const auto line = gateway_->waitForLog("\"url\":\"http://127.0.0.1:", std::chrono::seconds(60));
+  if (!line) {
+    throw std::runtime_error("gateway did not start; log:\n" + gateway_->log());
+  }
+  port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+  const bool ready = eventually(
+      [&] { return httpRequest(port_, "GET", "/readyz").status == 200; }, std::chrono::seconds(30));
+  if (!ready) {
+    throw std::runtime_error("gateway not ready; log:\n" + gateway_->log());
+  }
+}
+
+std::optional<int> LedgerStack::stopGateway() { return gateway_->terminate(); }
+
+HttpResult LedgerStack::post(const std::string& body,
+                             const std::map<std::string, std::string>& headers) {
+  return httpRequest(port_, "POST", "/v1/deployments", body, headers);
+}
+
+std::string requestBody(const std::string& environment, const std::string& deployment,
+                        const std::string& digest, const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> fields{{"environment_name", environment},
+                                            {"deployment_name", deployment},
+                                            {"logical_environment_name", "production"},
+                                            {"artifact_digest", digest}};
+  for (const auto& [key, value] : extra) {
+    fields[key] = value;
+  }
+  std::string out = "{";
+  for (const auto& [key, value] : fields) {
+    out += (out.size() > 1 ? "," : "") + ("\"" + key + "\":\"" + value + "\"");
+  }
+  return out + "}";
+}
+
+std::string digestOf(const std::string& seed) {
+  // Four rounds of std::hash spread the seed over 64 hex digits; uniqueness is all that matters.
+  std::string out = "sha256:";
+  std::size_t state = std::hash<std::string>{}(seed);
+  for (int i = 0; i < 4; ++i) {
+    char chunk[17];
+    std::snprintf(chunk, sizeof chunk, "%016zx", state);
+    out += chunk;
+    state = std::hash<std::string>{}(seed + chunk);
+  }
+  return out;
+}
+
+}  // namespace ledger::testing
