@@ -8,7 +8,7 @@
 namespace ledger {
 
 enum class ErrorKind {
-  kInvalidArgument,   // the request is at fault; retrying it unchanged cannot help
+  kInvalidArgument,  // the request is at fault; retrying it unchanged cannot help
   kUnauthenticated,
   kPermissionDenied,
   kNotFound,

@@ -175,8 +175,8 @@ RequestDecodeResult decodeDeploymentRequest(std::string_view body) {
     return result;
   }
   if (!document.IsObject()) {
-    result.body_error = "request body must be a JSON object, not " +
-                        std::string(jsonTypeName(document));
+    result.body_error =
+        "request body must be a JSON object, not " + std::string(jsonTypeName(document));
     return result;
   }
 

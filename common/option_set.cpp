@@ -62,11 +62,10 @@ void OptionSet::add(std::string name, std::string description, std::string& targ
 }
 
 void OptionSet::add(std::string name, std::string description, int& target, int min, int max) {
-  options_.push_back({std::move(name), std::move(description), std::to_string(target),
-                      [&target, min, max](std::string_view value) {
-                        return parseInt(value, min, max, target);
-                      },
-                      [&target] { return std::to_string(target); }});
+  options_.push_back(
+      {std::move(name), std::move(description), std::to_string(target),
+       [&target, min, max](std::string_view value) { return parseInt(value, min, max, target); },
+       [&target] { return std::to_string(target); }});
 }
 
 void OptionSet::add(std::string name, std::string description, bool& target) {
@@ -84,8 +83,7 @@ void OptionSet::add(std::string name, std::string description, bool& target) {
                       [&target] { return std::string(target ? "true" : "false"); }, true});
 }
 
-void OptionSet::add(std::string name, std::string description,
-                    std::chrono::milliseconds& target) {
+void OptionSet::add(std::string name, std::string description, std::chrono::milliseconds& target) {
   options_.push_back({std::move(name), std::move(description), showDuration(target),
                       [&target](std::string_view value) { return parseDuration(value, target); },
                       [&target] { return showDuration(target); }});

@@ -95,8 +95,8 @@ void checkFreeText(std::string_view field, const std::optional<std::string>& val
     return;
   }
   if (codePointCount(*value) > max_length) {
-    out.push_back({std::string(field),
-                   "must be at most " + std::to_string(max_length) + " characters long"});
+    out.push_back(
+        {std::string(field), "must be at most " + std::to_string(max_length) + " characters long"});
   } else if (hasControlCharacter(*value)) {
     out.push_back({std::string(field), "must not contain control characters"});
   }

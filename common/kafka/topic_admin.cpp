@@ -39,7 +39,8 @@ std::string ensureTopics(const std::string& brokers, const std::vector<TopicSpec
     }
 
     std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(rd_kafka_queue_new(client.get()));
-    rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(client.get(), RD_KAFKA_ADMIN_OP_ANY);
+    rd_kafka_AdminOptions_t* options =
+        rd_kafka_AdminOptions_new(client.get(), RD_KAFKA_ADMIN_OP_ANY);
     rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(timeout.count()), error,
                                               sizeof error);
     rd_kafka_CreateTopics(client.get(), requests.data(), requests.size(), options, queue.get());
@@ -54,8 +55,8 @@ std::string ensureTopics(const std::string& brokers, const std::vector<TopicSpec
       return std::string("creating topics failed: ") + rd_kafka_event_error_string(event.get());
     }
     size_t count = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
+        rd_kafka_event_CreateTopics_result(event.get()), &count);
     for (size_t i = 0; i < count; ++i) {
       const auto code = rd_kafka_topic_result_error(results[i]);
       if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {

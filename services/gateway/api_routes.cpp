@@ -25,9 +25,7 @@ Response errorResponse(const ApiError& error) {
   return jsonResponse(mapError(error.kind).http_status, encodeError(error), 11, true);
 }
 
-std::string_view pathOf(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
+std::string_view pathOf(std::string_view target) { return target.substr(0, target.find('?')); }
 
 std::string nowRfc3339() {
   const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -54,8 +52,11 @@ std::string randomId() {
 
 ApiRoutes::ApiRoutes(RouteSettings settings, CommandPublisher& publisher, PendingReplies& pending,
                      const ReplyListener& listener)
-    : settings_(std::move(settings)), publisher_(publisher), pending_(pending),
-      listener_(listener), source_("//deployment-ledger/gateway/" + settings_.instance_id) {}
+    : settings_(std::move(settings)),
+      publisher_(publisher),
+      pending_(pending),
+      listener_(listener),
+      source_("//deployment-ledger/gateway/" + settings_.instance_id) {}
 
 asio::awaitable<Response> ApiRoutes::handle(Request request) {
   const auto path = pathOf(request.target());
@@ -82,12 +83,13 @@ asio::awaitable<Response> ApiRoutes::handle(Request request) {
         response = readiness();
       }
     } else {
-      response = errorResponse({ErrorKind::kNotFound, "no route for " +
-                                                          std::string(path.substr(0, 200))});
+      response =
+          errorResponse({ErrorKind::kNotFound, "no route for " + std::string(path.substr(0, 200))});
     }
   } catch (const std::exception& e) {
     log::error("request failed", {{"request_id", request_id}, {"error", e.what()}});
-    response = errorResponse({ErrorKind::kInternal, "internal error; see the service logs",
+    response = errorResponse({ErrorKind::kInternal,
+                              "internal error; see the service logs",
                               {"request_id: " + request_id}});
   }
   response.set("x-request-id", request_id);
@@ -114,8 +116,8 @@ asio::awaitable<Response> ApiRoutes::recordDeployment(const Request& request,
   // Bound the work in flight.
   if (in_flight_.fetch_add(1) >= settings_.max_in_flight) {
     --in_flight_;
-    co_return errorResponse({ErrorKind::kUnavailable,
-                             "too many requests in flight; retry shortly"});
+    co_return errorResponse(
+        {ErrorKind::kUnavailable, "too many requests in flight; retry shortly"});
   }
   struct InFlight {
     std::atomic<int>& count;
@@ -136,13 +138,14 @@ asio::awaitable<Response> ApiRoutes::recordDeployment(const Request& request,
       {std::string(command::kHeaderReplyTo), listener_.channel()},
       {std::string(command::kHeaderCorrelationId), request_id},
   };
-  if (auto error = publisher_.publish(decoded.request.slot().key(),
-                                      encodeDeploymentRequest(decoded.request), headers,
-                                      request_id);
+  if (auto error =
+          publisher_.publish(decoded.request.slot().key(), encodeDeploymentRequest(decoded.request),
+                             headers, request_id);
       !error.empty()) {
     pending_.remove(request_id);
     log::warn("publishing a command failed", {{"request_id", request_id}, {"error", error}});
-    co_return errorResponse({ErrorKind::kUnavailable, "the command queue is unavailable: " + error});
+    co_return errorResponse(
+        {ErrorKind::kUnavailable, "the command queue is unavailable: " + error});
   }
 
   boost::system::error_code ec;
@@ -153,12 +156,11 @@ asio::awaitable<Response> ApiRoutes::recordDeployment(const Request& request,
   pending_.remove(request_id);
   log::warn("no reply from the recorder in time",
             {{"request_id", request_id}, {"slot", decoded.request.slot().key()}});
-  co_return errorResponse(
-      {ErrorKind::kDeadlineExceeded,
-       "the deployment was not confirmed within " +
-           std::to_string(settings_.reply_timeout.count()) +
-           " ms; it may still be recorded, and retrying the request is safe",
-       {"request_id: " + request_id}});
+  co_return errorResponse({ErrorKind::kDeadlineExceeded,
+                           "the deployment was not confirmed within " +
+                               std::to_string(settings_.reply_timeout.count()) +
+                               " ms; it may still be recorded, and retrying the request is safe",
+                           {"request_id: " + request_id}});
 }
 
 Response ApiRoutes::readiness() const {

@@ -9,7 +9,8 @@ namespace ledger::gateway {
 CommandPublisher::CommandPublisher(const std::string& brokers, std::string topic,
                                    std::chrono::milliseconds produce_timeout,
                                    DeliveryFailed on_failure)
-    : topic_(std::move(topic)), produce_timeout_(produce_timeout),
+    : topic_(std::move(topic)),
+      produce_timeout_(produce_timeout),
       on_failure_(std::move(on_failure)) {
   // murmur2 on the key is what Java producers use by default, so a slot maps to one partition
   // whichever client publishes its commands.
@@ -43,8 +44,7 @@ std::string CommandPublisher::publish(const std::string& key, const std::string&
   // The opaque is owned by librdkafka once produce succeeds; onDelivery deletes it.
   auto opaque = std::make_unique<std::string>(correlation_id);
   const auto error = rd_kafka_producev(
-      producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
-      RD_KAFKA_V_KEY(key.data(), key.size()),
+      producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(kafka_headers),
       RD_KAFKA_V_OPAQUE(opaque.get()), RD_KAFKA_V_END);

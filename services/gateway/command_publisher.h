@@ -19,8 +19,8 @@ class CommandPublisher {
  public:
   // Called on the delivery thread for a command Kafka did not take, with its correlation id and
   // the reason.
-  using DeliveryFailed = std::function<void(const std::string& correlation_id,
-                                            const std::string& reason)>;
+  using DeliveryFailed =
+      std::function<void(const std::string& correlation_id, const std::string& reason)>;
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
   CommandPublisher(const std::string& brokers, std::string topic,

@@ -27,8 +27,8 @@ std::variant<GatewayConfig, ConfigExit> parseGatewayConfig(int argc, const char*
   options.add("io-threads", "threads serving HTTP", c.io_threads, 1, 256);
   options.add("brokers", "Kafka bootstrap servers, host:port[,host:port]", c.brokers);
   options.add("commands-topic", "topic the gateway publishes commands to", c.commands_topic);
-  options.add("topic-partitions", "partitions of topics the gateway creates", c.topic_partitions,
-              1, 1024);
+  options.add("topic-partitions", "partitions of topics the gateway creates", c.topic_partitions, 1,
+              1024);
   options.add("database-url", "PostgreSQL connection URI, used to listen for replies",
               c.database_url);
   options.add("instance-id",
@@ -60,8 +60,9 @@ std::variant<GatewayConfig, ConfigExit> parseGatewayConfig(int argc, const char*
                              "\" must be 1 to 32 of a-z, 0-9 and _"};
   }
   if (c.produce_timeout >= c.reply_timeout) {
-    return ConfigExit{2, "deployment-ledger-gateway: --produce-timeout must be shorter than "
-                         "--reply-timeout"};
+    return ConfigExit{2,
+                      "deployment-ledger-gateway: --produce-timeout must be shorter than "
+                      "--reply-timeout"};
   }
   return c;
 }

@@ -102,7 +102,8 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     parser.body_limit(limits_.body_limit);
     parser.header_limit(static_cast<std::uint32_t>(limits_.header_limit));
     stream.expires_after(limits_.read_timeout);
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::connection_reset || ec == asio::error::eof) {
       break;
@@ -111,18 +112,20 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     // Errors the client should hear of before the connection closes.
     std::optional<Response> refusal;
     if (ec == http::error::body_limit) {
-      refusal = jsonResponse(413, encodeError({ErrorKind::kPayloadTooLarge,
-                                               "request body exceeds " +
-                                                   std::to_string(limits_.body_limit) + " bytes"}),
-                             11, false);
+      refusal = jsonResponse(
+          413,
+          encodeError({ErrorKind::kPayloadTooLarge,
+                       "request body exceeds " + std::to_string(limits_.body_limit) + " bytes"}),
+          11, false);
     } else if (ec == http::error::header_limit) {
-      refusal = jsonResponse(431, encodeError({ErrorKind::kInvalidArgument,
-                                               "request headers are too large"}),
-                             11, false);
+      refusal = jsonResponse(
+          431, encodeError({ErrorKind::kInvalidArgument, "request headers are too large"}), 11,
+          false);
     } else if (ec) {
-      refusal = jsonResponse(400, encodeError({ErrorKind::kInvalidArgument,
-                                               "malformed HTTP request: " + ec.message()}),
-                             11, false);
+      refusal = jsonResponse(
+          400,
+          encodeError({ErrorKind::kInvalidArgument, "malformed HTTP request: " + ec.message()}), 11,
+          false);
     }
     if (refusal) {
       stream.expires_after(limits_.write_timeout);

@@ -27,9 +27,9 @@ namespace {
 std::string waitForTopics(const ledger::gateway::GatewayConfig& config) {
   const auto deadline = std::chrono::steady_clock::now() + config.startup_timeout;
   while (true) {
-    auto error = ledger::kafka::ensureTopics(
-        config.brokers, {{config.commands_topic, config.topic_partitions}},
-        std::chrono::milliseconds(5000));
+    auto error = ledger::kafka::ensureTopics(config.brokers,
+                                             {{config.commands_topic, config.topic_partitions}},
+                                             std::chrono::milliseconds(5000));
     if (error.empty() || std::chrono::steady_clock::now() >= deadline) {
       return error;
     }
@@ -79,8 +79,8 @@ int main(int argc, char** argv) {
     CommandPublisher publisher(
         config.brokers, config.commands_topic, config.produce_timeout,
         [&pending](const std::string& correlation_id, const std::string& reason) {
-          log::warn("kafka did not take a command", {{"request_id", correlation_id},
-                                                    {"error", reason}});
+          log::warn("kafka did not take a command",
+                    {{"request_id", correlation_id}, {"error", reason}});
           pending.complete(correlation_id,
                            {503, encodeError({ErrorKind::kUnavailable,
                                               "the command could not be published: " + reason,
@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
     HttpServer server(io, {64 * 1024, 16 * 1024, config.read_timeout, config.read_timeout},
                       [&routes](Request request) { return routes.handle(std::move(request)); });
     server.listen(config.listen_address, static_cast<std::uint16_t>(config.port));
-    log::info("listening", {{"url", "http://" + config.listen_address + ":" +
-                                        std::to_string(server.port())}});
+    log::info("listening",
+              {{"url", "http://" + config.listen_address + ":" + std::to_string(server.port())}});
 
     // Shutdown: stop accepting, let requests in flight finish (bounded), then stop.
     asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -23,8 +23,7 @@ class Receiver : public pqxx::notification_receiver {
 
 }  // namespace
 
-ReplyListener::ReplyListener(std::string database_url, std::string channel,
-                             PendingReplies& pending)
+ReplyListener::ReplyListener(std::string database_url, std::string channel, PendingReplies& pending)
     : database_url_(std::move(database_url)), channel_(std::move(channel)), pending_(pending) {}
 
 ReplyListener::~ReplyListener() {
@@ -48,9 +47,8 @@ void ReplyListener::run() {
   while (!stopping_.load()) {
     try {
       pqxx::connection connection(database_url_);
-      Receiver receiver(connection, channel_, [this](const std::string& payload) {
-        deliver(payload);
-      });
+      Receiver receiver(connection, channel_,
+                        [this](const std::string& payload) { deliver(payload); });
       // The receiver issues LISTEN lazily; a round trip makes sure it is in effect.
       pqxx::nontransaction(connection).exec("select 1");
       listening_ = true;
@@ -61,8 +59,8 @@ void ReplyListener::run() {
       }
     } catch (const std::exception& e) {
       if (listening_.exchange(false)) {
-        log::error("reply channel lost; reconnecting", {{"channel", channel_},
-                                                        {"error", e.what()}});
+        log::error("reply channel lost; reconnecting",
+                   {{"channel", channel_}, {"error", e.what()}});
       } else {
         log::warn("cannot listen for replies yet", {{"error", e.what()}});
       }
@@ -83,8 +81,8 @@ void ReplyListener::deliver(const std::string& payload) {
   if (reply->outcome == Reply::Outcome::kRecorded) {
     answer = {200, std::move(reply->body)};
   } else {
-    log::error("the recorder rejected a command", {{"request_id", reply->correlation_id},
-                                                   {"reason", reply->body}});
+    log::error("the recorder rejected a command",
+               {{"request_id", reply->correlation_id}, {"reason", reply->body}});
     answer = {500, encodeError({ErrorKind::kInternal,
                                 "the deployment could not be recorded; see the service logs",
                                 {"request_id: " + reply->correlation_id}})};

@@ -60,16 +60,14 @@ CommandConsumer::~CommandConsumer() {
 void CommandConsumer::run(const std::atomic<bool>& stop) {
   stop_ = &stop;
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, config_.commands_topic.c_str(),
-                                    RD_KAFKA_PARTITION_UA);
+  rd_kafka_topic_partition_list_add(topics, config_.commands_topic.c_str(), RD_KAFKA_PARTITION_UA);
   const auto error = rd_kafka_subscribe(consumer_.get(), topics);
   rd_kafka_topic_partition_list_destroy(topics);
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error("subscribing to " + config_.commands_topic + ": " +
                              rd_kafka_err2str(error));
   }
-  log::info("consuming commands", {{"topic", config_.commands_topic},
-                                   {"group", config_.group_id}});
+  log::info("consuming commands", {{"topic", config_.commands_topic}, {"group", config_.group_id}});
 
   while (!stop.load()) {
     auto wait = std::chrono::milliseconds(200);
@@ -117,8 +115,8 @@ void CommandConsumer::accept(Message message) {
     batch_deadline_ = std::chrono::steady_clock::now() + config_.batch_linger;
   }
   auto decoded = decodeCommand(raw);
-  pending_.push_back({std::move(message), std::move(decoded), raw.envelope.reply_to,
-                      raw.envelope.correlation_id});
+  pending_.push_back(
+      {std::move(message), std::move(decoded), raw.envelope.reply_to, raw.envelope.correlation_id});
 }
 
 bool CommandConsumer::flush() {
@@ -148,7 +146,8 @@ bool CommandConsumer::flush() {
         break;
       }
       log::warn("database unavailable; retrying the batch",
-                {{"commands", std::to_string(commands.size())}, {"error", e.what()},
+                {{"commands", std::to_string(commands.size())},
+                 {"error", e.what()},
                  {"backoff_ms", std::to_string(backoff.count())}});
       if (!backOff(backoff)) {
         pending_.clear();

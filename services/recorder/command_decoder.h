@@ -23,10 +23,10 @@ struct Command {
 enum class PoisonReason {
   kInvalidEnvelope,  // a CloudEvent header is missing or unsupported
   kValueTooLarge,
-  kInvalidJson,      // the value is not a JSON object
-  kInvalidCommand,   // the JSON does not satisfy the request rules
-  kKeyMismatch,      // the key is not the slot the value names
-  kRejected,         // the database refused to apply it
+  kInvalidJson,     // the value is not a JSON object
+  kInvalidCommand,  // the JSON does not satisfy the request rules
+  kKeyMismatch,     // the key is not the slot the value names
+  kRejected,        // the database refused to apply it
 };
 std::string_view toCode(PoisonReason reason);
 

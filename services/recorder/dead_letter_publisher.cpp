@@ -52,9 +52,9 @@ std::string DeadLetterPublisher::publish(const rd_kafka_message_t& message, std:
   auto* opaque = new std::shared_ptr<DeliveryResult>(result);
   const auto error = rd_kafka_producev(
       producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
-      RD_KAFKA_V_KEY(message.key, message.key_len),
-      RD_KAFKA_V_VALUE(message.payload, message.len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+      RD_KAFKA_V_KEY(message.key, message.key_len), RD_KAFKA_V_VALUE(message.payload, message.len),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+      RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_headers_destroy(headers);  // still ours: produce failed
     delete opaque;

@@ -24,15 +24,16 @@ std::string micros(const std::string& column) {
 // record, which only two recorders briefly sharing a partition during a rebalance can cause.
 bool isRetryableState(const std::string& state) {
   const auto klass = state.substr(0, 2);
-  return klass == "08" || klass == "53" || klass == "57" || state == "40001" ||
-         state == "40P01" || state == "23505";
+  return klass == "08" || klass == "53" || klass == "57" || state == "40001" || state == "40P01" ||
+         state == "23505";
 }
 
 void prepareStatements(pqxx::connection& c) {
   c.prepare("claim_command",
             "insert into applied_commands (source, id) values ($1, $2) "
             "on conflict do nothing returning 1");
-  c.prepare("claimed_record", "select record_id from applied_commands where source = $1 and id = $2");
+  c.prepare("claimed_record",
+            "select record_id from applied_commands where source = $1 and id = $2");
   c.prepare("settle_command",
             "update applied_commands set record_id = $3::uuid where source = $1 and id = $2");
   c.prepare("insert_artifact",
@@ -148,9 +149,9 @@ std::vector<AppliedCommand> RecordStore::applyBatch(const std::vector<Command>& 
     connection_.reset();
     throw StoreError(std::string("database connection lost: ") + e.what(), true);
   } catch (const pqxx::sql_error& e) {
-    throw StoreError(std::string("applying commands failed: ") + e.what() + " [SQLSTATE " +
-                         e.sqlstate() + "]",
-                     isRetryableState(e.sqlstate()));
+    throw StoreError(
+        std::string("applying commands failed: ") + e.what() + " [SQLSTATE " + e.sqlstate() + "]",
+        isRetryableState(e.sqlstate()));
   }
   environments_.merge(pending_environments_);
   logical_environments_.merge(pending_logical_environments_);
@@ -172,8 +173,8 @@ AppliedCommand RecordStore::applyOne(pqxx::dbtransaction& tx, const Command& com
   // Create the artifact on first use, or fill in what the request names.
   std::string artifact_id;
   bool artifact_changed = false;
-  const auto requested = merge({std::string(toWireName(ArtifactKind::kUnspecified)), "", ""},
-                               request);
+  const auto requested =
+      merge({std::string(toWireName(ArtifactKind::kUnspecified)), "", ""}, request);
   if (auto inserted = tx.exec_prepared("insert_artifact", request.artifact_digest, requested.kind,
                                        requested.name, requested.version);
       !inserted.empty()) {
@@ -196,10 +197,10 @@ AppliedCommand RecordStore::applyOne(pqxx::dbtransaction& tx, const Command& com
   if (auto row = tx.exec_prepared("current_record", environment_id, request.deployment_name);
       !row.empty()) {
     current_id = row[0][0].as<std::string>();
-    current = CurrentRecord{row[0][1].as<std::string>(),
-                            parseDeploymentStatus(row[0][2].as<std::string>())
-                                .value_or(DeploymentStatus::kDeployed),
-                            row[0][3].as<std::string>()};
+    current = CurrentRecord{
+        row[0][1].as<std::string>(),
+        parseDeploymentStatus(row[0][2].as<std::string>()).value_or(DeploymentStatus::kDeployed),
+        row[0][3].as<std::string>()};
   }
   const auto plan = planTransition(current, request, artifact_changed);
   const std::string status(toWireName(plan.status));
@@ -242,9 +243,9 @@ std::string RecordStore::ensureNamed(pqxx::dbtransaction& tx, const std::string&
     return it->second;
   }
   // The table name is one of two constants, never client input.
-  auto row = tx.exec_params("insert into " + table +
-                                " (name) values ($1) on conflict (name) do nothing returning id",
-                            name);
+  auto row = tx.exec_params(
+      "insert into " + table + " (name) values ($1) on conflict (name) do nothing returning id",
+      name);
   if (row.empty()) {
     row = tx.exec_params("select id from " + table + " where name = $1", name);
   }

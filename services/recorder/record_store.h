@@ -4,15 +4,14 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <pqxx/connection>
 #include <pqxx/transaction>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/deployment.h"
 #include "services/recorder/command_decoder.h"
-
 
 namespace ledger::recorder {
 

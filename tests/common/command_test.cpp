@@ -15,7 +15,9 @@ Envelope validEnvelope() {
   return e;
 }
 
-TEST(CommandTest, AcceptsCompleteEnvelope) { EXPECT_EQ(describeEnvelopeFault(validEnvelope()), ""); }
+TEST(CommandTest, AcceptsCompleteEnvelope) {
+  EXPECT_EQ(describeEnvelopeFault(validEnvelope()), "");
+}
 
 TEST(CommandTest, NamesMissingHeader) {
   auto e = validEnvelope();

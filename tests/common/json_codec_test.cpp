@@ -11,8 +11,9 @@ const std::string kDigest = "sha256:" + std::string(64, 'c');
 std::string validBody() {
   return R"({"environment_name":"prod","deployment_name":"api","logical_environment_name":"production",)"
          R"("artifact_digest":")" +
-         kDigest + R"(","kind":"CONTAINER_IMAGE","artifact_name":"ghcr.io/acme/api",)"
-                   R"("artifact_version":"1.2.3","status":"DEPLOYED"})";
+         kDigest +
+         R"(","kind":"CONTAINER_IMAGE","artifact_name":"ghcr.io/acme/api",)"
+         R"("artifact_version":"1.2.3","status":"DEPLOYED"})";
 }
 
 std::vector<std::string> fields(const RequestDecodeResult& result) {
@@ -101,9 +102,9 @@ TEST(JsonCodecTest, RejectsUnknownEnumNamesAndNumbers) {
 
 TEST(JsonCodecTest, ReportsEachFieldOnce) {
   const auto result = decodeDeploymentRequest(R"({"environment_name":5})");
-  EXPECT_EQ(fields(result), (std::vector<std::string>{"environment_name", "artifact_digest",
-                                                      "deployment_name",
-                                                      "logical_environment_name"}));
+  EXPECT_EQ(fields(result),
+            (std::vector<std::string>{"environment_name", "artifact_digest", "deployment_name",
+                                      "logical_environment_name"}));
 }
 
 TEST(JsonCodecTest, EncodesEveryRecordField) {

@@ -38,8 +38,8 @@ TEST_F(OptionSetTest, KeepsDefaultsWhenNothingIsGiven) {
 }
 
 TEST_F(OptionSetTest, FlagsWinOverEnvironment) {
-  const auto outcome = parse({"--port=9000"}, {{"DEPLOYMENTS_PORT", "7000"},
-                                               {"DEPLOYMENTS_ADDRESS", "0.0.0.0"}});
+  const auto outcome =
+      parse({"--port=9000"}, {{"DEPLOYMENTS_PORT", "7000"}, {"DEPLOYMENTS_ADDRESS", "0.0.0.0"}});
   EXPECT_EQ(outcome.error, "");
   EXPECT_EQ(config_.port, 9000);
   EXPECT_EQ(config_.address, "0.0.0.0");

@@ -25,8 +25,7 @@ CurrentRecord current(const std::string& digest, DeploymentStatus status) {
 
 TEST(RecordTransitionTest, UnspecifiedStatusMeansDeployed) {
   EXPECT_EQ(effectiveStatus(DeploymentStatus::kUnspecified), DeploymentStatus::kDeployed);
-  EXPECT_EQ(effectiveStatus(DeploymentStatus::kDecommissioned),
-            DeploymentStatus::kDecommissioned);
+  EXPECT_EQ(effectiveStatus(DeploymentStatus::kDecommissioned), DeploymentStatus::kDecommissioned);
 }
 
 TEST(RecordTransitionTest, EmptySlotCreatesRecord) {

@@ -105,14 +105,13 @@ TEST(RequestValidatorTest, BoundsArtifactNameAndVersionInCharacters) {
 
   request.artifact_name = std::string(kMaxArtifactNameLength + 1, 'n');
   request.artifact_version = std::string(kMaxArtifactVersionLength + 1, 'v');
-  EXPECT_EQ(faultyFields(request),
-            (std::vector<std::string>{"artifact_name", "artifact_version"}));
+  EXPECT_EQ(faultyFields(request), (std::vector<std::string>{"artifact_name", "artifact_version"}));
 }
 
 TEST(RequestValidatorTest, RejectsControlCharactersInFreeText) {
   auto request = validRequest();
-  for (const std::string& bad : std::vector<std::string>{"a\nb", "a\tb", std::string("a\0b", 3),
-                                                        "a\x7f", "a\xc2\x85"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a\nb", "a\tb", std::string("a\0b", 3), "a\x7f", "a\xc2\x85"}) {
     request.artifact_name = bad;
     EXPECT_EQ(faultyFields(request), std::vector<std::string>{"artifact_name"}) << bad;
   }

@@ -43,11 +43,10 @@ std::int64_t highWatermark(rd_kafka_t* client, const std::string& topic, int par
 }
 
 kafka::Handle consumerFor(const std::string& brokers, const std::string& group) {
-  return kafka::makeClient(RD_KAFKA_CONSUMER,
-                           kafka::makeConf({{"bootstrap.servers", brokers},
-                                            {"group.id", group},
-                                            {"enable.auto.commit", "false"},
-                                            {"enable.partition.eof", "true"}}));
+  return kafka::makeClient(RD_KAFKA_CONSUMER, kafka::makeConf({{"bootstrap.servers", brokers},
+                                                               {"group.id", group},
+                                                               {"enable.auto.commit", "false"},
+                                                               {"enable.partition.eof", "true"}}));
 }
 
 }  // namespace
@@ -55,10 +54,10 @@ kafka::Handle consumerFor(const std::string& brokers, const std::string& group) 
 void produce(const std::string& brokers, const std::string& topic,
              const std::optional<std::string>& key, const std::string& value,
              const std::map<std::string, std::string>& headers) {
-  auto producer = kafka::makeClient(RD_KAFKA_PRODUCER,
-                                    kafka::makeConf({{"bootstrap.servers", brokers},
-                                                     {"enable.idempotence", "true"},
-                                                     {"partitioner", "murmur2_random"}}));
+  auto producer =
+      kafka::makeClient(RD_KAFKA_PRODUCER, kafka::makeConf({{"bootstrap.servers", brokers},
+                                                            {"enable.idempotence", "true"},
+                                                            {"partitioner", "murmur2_random"}}));
   rd_kafka_headers_t* list = rd_kafka_headers_new(headers.size());
   for (const auto& [name, header_value] : headers) {
     rd_kafka_header_add(list, name.data(), static_cast<ssize_t>(name.size()), header_value.data(),
@@ -183,8 +182,8 @@ void rewindGroup(const std::string& brokers, const std::string& group, const std
 }
 
 void deleteTopic(const std::string& brokers, const std::string& topic) {
-  auto client = kafka::makeClient(RD_KAFKA_PRODUCER,
-                                  kafka::makeConf({{"bootstrap.servers", brokers}}));
+  auto client =
+      kafka::makeClient(RD_KAFKA_PRODUCER, kafka::makeConf({{"bootstrap.servers", brokers}}));
   rd_kafka_queue_t* queue = rd_kafka_queue_new(client.get());
   rd_kafka_DeleteTopic_t* request = rd_kafka_DeleteTopic_new(topic.c_str());
   rd_kafka_DeleteTopics(client.get(), &request, 1, nullptr, queue);

@@ -71,15 +71,15 @@ void LedgerStack::startGateway() {
       "--reply-timeout=" + std::to_string(options_.reply_timeout.count()) + "ms",
       "--produce-timeout=" + std::to_string(options_.produce_timeout.count()) + "ms"};
   args.insert(args.end(), options_.gateway_args.begin(), options_.gateway_args.end());
-  gateway_ = std::make_unique<ServiceProcess>(serviceBinary("gateway"), args,
-                                              logPath(name, "gateway", 1));
+  gateway_ =
+      std::make_unique<ServiceProcess>(serviceBinary("gateway"), args, logPath(name, "gateway", 1));
   const auto line = gateway_->waitForLog("\"url\":\"http://127.0.0.1:", std::chrono::seconds(60));
   if (!line) {
     throw std::runtime_error("gateway did not start; log:\n" + gateway_->log());
   }
   port_ = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-  const bool ready = eventually(
-      [&] { return httpRequest(port_, "GET", "/readyz").status == 200; }, std::chrono::seconds(30));
+  const bool ready = eventually([&] { return httpRequest(port_, "GET", "/readyz").status == 200; },
+                                std::chrono::seconds(30));
   if (!ready) {
     throw std::runtime_error("gateway not ready; log:\n" + gateway_->log());
   }
@@ -93,7 +93,8 @@ HttpResult LedgerStack::post(const std::string& body,
 }
 
 std::string requestBody(const std::string& environment, const std::string& deployment,
-                        const std::string& digest, const std::map<std::string, std::string>& extra) {
+                        const std::string& digest,
+                        const std::map<std::string, std::string>& extra) {
   std::map<std::string, std::string> fields{{"environment_name", environment},
                                             {"deployment_name", deployment},
                                             {"logical_environment_name", "production"},

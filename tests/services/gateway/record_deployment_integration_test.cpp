@@ -109,8 +109,7 @@ TEST_F(RecordDeploymentTest, SameDigestWithNewStatusUpdatesRecordInPlace) {
   EXPECT_EQ(str(second, "status"), "DECOMMISSIONED");
   EXPECT_EQ(str(second, "created_at"), str(first, "created_at"));
   EXPECT_GT(str(second, "updated_at"), str(first, "updated_at"));
-  EXPECT_EQ(slotRows("api"),
-            (std::vector<std::pair<std::string, bool>>{{"DECOMMISSIONED", true}}));
+  EXPECT_EQ(slotRows("api"), (std::vector<std::pair<std::string, bool>>{{"DECOMMISSIONED", true}}));
 }
 
 TEST_F(RecordDeploymentTest, NewDigestSupersedesDeployedRecord) {
@@ -118,8 +117,8 @@ TEST_F(RecordDeploymentTest, NewDigestSupersedesDeployedRecord) {
   const auto second = record(requestBody(env_, "api", digestOf(env_ + "2")));
   EXPECT_NE(str(second, "id"), str(first, "id"));
   EXPECT_EQ(str(second, "status"), "DEPLOYED");
-  EXPECT_EQ(slotRows("api"), (std::vector<std::pair<std::string, bool>>{{"SUPERSEDED", false},
-                                                                        {"DEPLOYED", true}}));
+  EXPECT_EQ(slotRows("api"),
+            (std::vector<std::pair<std::string, bool>>{{"SUPERSEDED", false}, {"DEPLOYED", true}}));
 }
 
 TEST_F(RecordDeploymentTest, NewDigestLeavesDecommissionedRecordDecommissioned) {
@@ -134,8 +133,9 @@ TEST_F(RecordDeploymentTest, RedeployingOldDigestCreatesNewRecord) {
   record(requestBody(env_, "api", digestOf(env_ + "2")));
   const auto third = record(requestBody(env_, "api", digestOf(env_ + "1")));
   EXPECT_NE(str(third, "id"), str(first, "id"));
-  EXPECT_EQ(slotRows("api"), (std::vector<std::pair<std::string, bool>>{
-                                 {"SUPERSEDED", false}, {"SUPERSEDED", false}, {"DEPLOYED", true}}));
+  EXPECT_EQ(slotRows("api"),
+            (std::vector<std::pair<std::string, bool>>{
+                {"SUPERSEDED", false}, {"SUPERSEDED", false}, {"DEPLOYED", true}}));
 }
 
 TEST_F(RecordDeploymentTest, ArtifactDetailsFillInWithoutNewRecord) {
@@ -143,8 +143,8 @@ TEST_F(RecordDeploymentTest, ArtifactDetailsFillInWithoutNewRecord) {
   const auto first = record(requestBody(env_, "api", digest));
   EXPECT_EQ(str(first["artifact"], "kind"), "ARTIFACT_KIND_UNSPECIFIED");
   EXPECT_EQ(str(first["artifact"], "name"), "");
-  const auto second = record(requestBody(env_, "api", digest,
-                                         {{"kind", "HELM_CHART"}, {"artifact_name", "chart"}}));
+  const auto second = record(
+      requestBody(env_, "api", digest, {{"kind", "HELM_CHART"}, {"artifact_name", "chart"}}));
   EXPECT_EQ(str(second, "id"), str(first, "id"));
   EXPECT_EQ(str(second["artifact"], "kind"), "HELM_CHART");
   EXPECT_EQ(str(second["artifact"], "name"), "chart");
@@ -156,10 +156,10 @@ TEST_F(RecordDeploymentTest, ArtifactDetailsFillInWithoutNewRecord) {
 }
 
 TEST_F(RecordDeploymentTest, EachRecordKeepsItsLogicalEnvironment) {
-  const auto first = record(requestBody(env_, "api", digestOf(env_ + "1"),
-                                        {{"logical_environment_name", "blue"}}));
-  const auto second = record(requestBody(env_, "api", digestOf(env_ + "2"),
-                                         {{"logical_environment_name", "green"}}));
+  const auto first = record(
+      requestBody(env_, "api", digestOf(env_ + "1"), {{"logical_environment_name", "blue"}}));
+  const auto second = record(
+      requestBody(env_, "api", digestOf(env_ + "2"), {{"logical_environment_name", "green"}}));
   EXPECT_EQ(str(first, "logical_environment_name"), "blue");
   EXPECT_EQ(str(second, "logical_environment_name"), "green");
   EXPECT_NE(str(first, "logical_environment_id"), str(second, "logical_environment_id"));
@@ -204,8 +204,8 @@ TEST_F(RecordDeploymentTest, InvalidRequestsGet400AndNeverReachKafka) {
 }
 
 TEST_F(RecordDeploymentTest, BadRequestNamesEveryFieldAtFault) {
-  const auto result = stack_->post(
-      R"({"environment_name":"Prod","artifact_digest":"md5","status":"SUPERSEDED"})");
+  const auto result =
+      stack_->post(R"({"environment_name":"Prod","artifact_digest":"md5","status":"SUPERSEDED"})");
   ASSERT_EQ(result.status, 400);
   const auto doc = parse(result.body);
   std::set<std::string> named;
@@ -228,8 +228,8 @@ TEST_F(RecordDeploymentTest, UnknownPathIs404AndWrongMethodIs405) {
 }
 
 TEST_F(RecordDeploymentTest, BodyOver64KiBIs413) {
-  const std::string body = requestBody(env_, "api", digestOf(env_),
-                                       {{"artifact_name", std::string(70 * 1024, 'n')}});
+  const std::string body =
+      requestBody(env_, "api", digestOf(env_), {{"artifact_name", std::string(70 * 1024, 'n')}});
   const auto result = stack_->post(body);
   EXPECT_EQ(result.status, 413);
   EXPECT_EQ(parse(result.body)["code"].GetInt(), 8);

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include <future>
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
+#include <future>
 #include <pqxx/pqxx>
 
 #include "common/command.h"
@@ -71,9 +71,9 @@ TEST_F(RecorderTest, RedeliveredCommandsApplyOnce) {
   rewindGroup(testBrokers(), stack.group_id, stack.commands_topic);
   ASSERT_GT(groupLag(testBrokers(), stack.group_id, stack.commands_topic), 0);
   stack.startRecorder();
-  ASSERT_TRUE(eventually(
-      [&] { return groupLag(testBrokers(), stack.group_id, stack.commands_topic) == 0; },
-      std::chrono::seconds(60)));
+  ASSERT_TRUE(
+      eventually([&] { return groupLag(testBrokers(), stack.group_id, stack.commands_topic) == 0; },
+                 std::chrono::seconds(60)));
 
   EXPECT_EQ(snapshot(), before) << "a redelivered command must change nothing";
 }
