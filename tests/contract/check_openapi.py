@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Checks that our OpenAPI description is wire-compatible with a shared contract.
 
-    check_openapi.py CONTRACT OURS          compare; exit 0 when compatible, 1 otherwise
-    check_openapi.py --self-test CONTRACT [OURS]
-                                            mutate the contract (and OURS, if given) in memory
-                                            and make sure the comparison notices every change
+    check_openapi.py CONTRACT OURS              compare; exit 0 when compatible, 1 if not,
+                                                2 if a file cannot be read
+    check_openapi.py --self-test CONTRACT OURS  mutate copies of the contract and of OURS in
+                                                memory; exit 0 only if every mutation is
+                                                reported as a mismatch
+Paths default to <repo>/../shared/api/record-deployment.openapi.yaml (shared/ sits beside the
+work tree, also in CI) and <repo>/schemas/openapi.yaml.
 
 What "wire-compatible" means here, for every path and method of the contract:
   * the operation exists in ours, with the same security scheme kind (e.g. HTTP bearer);
@@ -22,6 +25,7 @@ Needs python3 and PyYAML.
 """
 
 import copy
+import os
 import sys
 
 import yaml
@@ -29,6 +33,10 @@ import yaml
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 ERROR_BODY_FIELDS = ("code", "message", "details")
 JSON = "application/json"
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_CONTRACT = os.path.normpath(
+    os.path.join(REPO, "..", "shared", "api", "record-deployment.openapi.yaml"))
+DEFAULT_OURS = os.path.join(REPO, "schemas", "openapi.yaml")
 
 
 class SpecError(Exception):
@@ -502,7 +510,7 @@ def mutations(contract):
     return out
 
 
-def self_test(contract_path, ours_path=None):
+def self_test(contract_path, ours_path):
     contract_doc = load(contract_path)
     contract = Spec(contract_doc, contract_path)
     targets = [("contract copy", contract_doc)]
@@ -544,16 +552,17 @@ def self_test(contract_path, ours_path=None):
 
 
 def main(argv):
-    args = argv[1:]
+    args = [a for a in argv[1:] if a != "--self-test"]
+    wants_self_test = len(args) < len(argv) - 1
+    if len(args) > 2 or any(a.startswith("-") for a in args):
+        print("usage: check_openapi.py [--self-test] [CONTRACT [OURS]]\n"
+              f"  defaults: {DEFAULT_CONTRACT} and {DEFAULT_OURS}", file=sys.stderr)
+        return 2
+    contract_path = args[0] if args else DEFAULT_CONTRACT
+    ours_path = args[1] if len(args) > 1 else DEFAULT_OURS
     try:
-        if args and args[0] == "--self-test" and len(args) in (2, 3):
-            return self_test(*args[1:])
-        if len(args) != 2 or args[0].startswith("-"):
-            print(__doc__.strip().splitlines()[0], file=sys.stderr)
-            print("usage: check_openapi.py CONTRACT OURS | --self-test CONTRACT [OURS]",
-                  file=sys.stderr)
-            return 2
-        contract_path, ours_path = args
+        if wants_self_test:
+            return self_test(contract_path, ours_path)
         problems = compare(Spec(load(contract_path), contract_path),
                            Spec(load(ours_path), ours_path))
     except (OSError, yaml.YAMLError, SpecError) as error:
