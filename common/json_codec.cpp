@@ -235,6 +235,13 @@ std::string encodeDeploymentRequest(const DeploymentRequest& request) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
+std::string encodeRecord(const DeploymentRecord& record) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writeRecord(writer, record);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
 std::string encodeRecordResponse(const DeploymentRecord& record) {
   rapidjson::StringBuffer buffer;
   JsonWriter writer(buffer);

@@ -29,6 +29,9 @@ RequestDecodeResult decodeDeploymentRequest(std::string_view body);
 // The request as canonical snake_case JSON (the value of a Kafka command).
 std::string encodeDeploymentRequest(const DeploymentRequest& request);
 
+// The record as a JSON object with every field present.
+std::string encodeRecord(const DeploymentRecord& record);
+
 // {"deployment_record": {...}} with every field of the record present.
 std::string encodeRecordResponse(const DeploymentRecord& record);
 

@@ -34,8 +34,12 @@ std::string partitionList(const rd_kafka_topic_partition_list_t* partitions) {
 }  // namespace
 
 CommandConsumer::CommandConsumer(const RecorderConfig& config, RecordStore& store,
-                                 DeadLetterPublisher& dead_letters)
-    : config_(config), store_(store), dead_letters_(dead_letters) {
+                                 DeadLetterPublisher& dead_letters,
+                                 std::function<void()> after_commit)
+    : config_(config),
+      store_(store),
+      dead_letters_(dead_letters),
+      after_commit_(std::move(after_commit)) {
   // Offsets are stored by hand, after the database commit; the background commit then sends them.
   auto conf = kafka::makeConf({
       {"bootstrap.servers", config.brokers},
@@ -77,11 +81,11 @@ void CommandConsumer::run(const std::atomic<bool>& stop) {
                           batch_deadline_ - std::chrono::steady_clock::now()));
     }
     Message message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(wait.count())));
+    const bool idle = !message;
     if (message) {
       accept(std::move(message));
     }
     // Apply when the batch is full, its linger is over, or the stream paused.
-    const bool idle = !message;
     if (!pending_.empty() &&
         (idle || pending_.size() >= static_cast<std::size_t>(config_.batch_max) ||
          std::chrono::steady_clock::now() >= batch_deadline_)) {
@@ -136,7 +140,15 @@ bool CommandConsumer::flush() {
   auto backoff = std::chrono::milliseconds(100);
   while (!commands.empty()) {
     try {
+      const auto started = std::chrono::steady_clock::now();
       store_.applyBatch(commands);
+      after_commit_();
+      log::debug(
+          "applied a batch",
+          {{"commands", std::to_string(commands.size())},
+           {"duration_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                              std::chrono::steady_clock::now() - started)
+                                              .count())}});
       break;
     } catch (const StoreError& e) {
       if (!e.retryable()) {
@@ -176,6 +188,7 @@ void CommandConsumer::applyOneByOne(std::vector<Pending*>& valid) {
     while (true) {
       try {
         store_.applyBatch({*pending->decoded.command});
+        after_commit_();
         break;
       } catch (const StoreError& e) {
         if (e.retryable()) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -20,8 +21,9 @@ namespace ledger::recorder {
 
 class CommandConsumer {
  public:
+  // after_commit runs on the consumer thread after each committed batch.
   CommandConsumer(const RecorderConfig& config, RecordStore& store,
-                  DeadLetterPublisher& dead_letters);
+                  DeadLetterPublisher& dead_letters, std::function<void()> after_commit);
   ~CommandConsumer();
 
   // Consumes until stop becomes true, then applies what it holds, commits offsets and leaves the
@@ -59,6 +61,7 @@ class CommandConsumer {
   const RecorderConfig& config_;
   RecordStore& store_;
   DeadLetterPublisher& dead_letters_;
+  std::function<void()> after_commit_;
   kafka::Handle consumer_;
   const std::atomic<bool>* stop_ = nullptr;
   std::vector<Pending> pending_;

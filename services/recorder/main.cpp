@@ -8,6 +8,7 @@
 #include "common/kafka/topic_admin.h"
 #include "common/log.h"
 #include "services/recorder/command_consumer.h"
+#include "services/recorder/event_publisher.h"
 #include "services/recorder/migrator.h"
 #include "services/recorder/recorder_config.h"
 #include "services/recorder/store_error.h"
@@ -78,7 +79,8 @@ int main(int argc, char** argv) {
   error = retryUntil(config.startup_timeout, "create topics", [&] {
     return kafka::ensureTopics(config.brokers,
                                {{config.commands_topic, config.topic_partitions},
-                                {config.dead_letter_topic, config.topic_partitions}},
+                                {config.dead_letter_topic, config.topic_partitions},
+                                {config.events_topic, config.topic_partitions}},
                                config.kafka_timeout);
   });
   if (!error.empty()) {
@@ -90,7 +92,11 @@ int main(int argc, char** argv) {
     recorder::RecordStore store(config.database_url, config.statement_timeout);
     recorder::DeadLetterPublisher dead_letters(config.brokers, config.dead_letter_topic,
                                                config.kafka_timeout);
-    recorder::CommandConsumer consumer(config, store, dead_letters);
+    recorder::EventPublisher events({config.brokers, config.events_topic, config.database_url,
+                                     config.outbox_batch_max, config.outbox_poll,
+                                     config.kafka_timeout, config.retry_backoff_max});
+    events.start();
+    recorder::CommandConsumer consumer(config, store, dead_letters, [&events] { events.wake(); });
     consumer.run(g_stop);
   } catch (const std::exception& e) {
     log::error("recorder stopped on an error", {{"error", e.what()}});

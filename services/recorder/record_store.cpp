@@ -5,6 +5,8 @@
 #include "common/json_codec.h"
 #include "common/record_transition.h"
 #include "common/reply.h"
+#include "common/service_event.h"
+#include "common/timestamp.h"
 #include "services/recorder/store_error.h"
 
 namespace ledger::recorder {
@@ -62,16 +64,23 @@ void prepareStatements(pqxx::connection& c) {
   c.prepare("update_record",
             "with t as (select clock_timestamp() as now) "
             "update deployment_records set status = $2, logical_environment_id = $3::uuid, "
-            "last_seen_at = t.now, updated_at = case when $4 then t.now else updated_at end "
+            "last_seen_at = t.now, updated_at = case when $4 then t.now else updated_at end, "
+            "revision = revision + case when $4 then 1 else 0 end "
             "from t where id = $1::uuid");
-  c.prepare("load_record",
-            "select r.id, r.environment_id, e.name, r.deployment_name, r.logical_environment_id, "
-            "l.name, r.artifact_id, a.kind, a.name, a.version, a.digest, r.status, " +
-                micros("r.created_at") + ", " + micros("r.updated_at") + ", " +
-                micros("r.last_seen_at") +
-                " from deployment_records r join environments e on e.id = r.environment_id "
-                "join logical_environments l on l.id = r.logical_environment_id "
-                "join artifacts a on a.id = r.artifact_id where r.id = $1::uuid");
+  c.prepare("held_before",
+            "select exists (select 1 from deployment_records where environment_id = $1::uuid "
+            "and deployment_name = $2 and artifact_id = $3::uuid)");
+  c.prepare("enqueue_event",
+            "insert into event_outbox (event_id, event_type, slot_key, event_time, payload) "
+            "values ($1, $2, $3, $4, $5)");
+  c.prepare(
+      "load_record",
+      "select r.id, r.environment_id, e.name, r.deployment_name, r.logical_environment_id, "
+      "l.name, r.artifact_id, a.kind, a.name, a.version, a.digest, r.status, " +
+          micros("r.created_at") + ", " + micros("r.updated_at") + ", " + micros("r.last_seen_at") +
+          ", r.revision from deployment_records r join environments e on e.id = r.environment_id "
+          "join logical_environments l on l.id = r.logical_environment_id "
+          "join artifacts a on a.id = r.artifact_id where r.id = $1::uuid");
   c.prepare("notify", "select pg_notify($1, $2)");
 }
 
@@ -205,10 +214,16 @@ AppliedCommand RecordStore::applyOne(pqxx::dbtransaction& tx, const Command& com
   const auto plan = planTransition(current, request, artifact_changed);
   const std::string status(toWireName(plan.status));
 
+  // Apply the plan.
   std::string record_id;
+  bool held_before = false;
   if (plan.action == RecordAction::kCreate) {
     if (current) {
       tx.exec_prepared("retire_record", current_id, plan.supersede_previous);
+      held_before =
+          plan.supersede_previous &&
+          tx.exec_prepared1("held_before", environment_id, request.deployment_name, artifact_id)[0]
+              .as<bool>();
     }
     record_id = tx.exec_prepared1("insert_record", environment_id, request.deployment_name,
                                   logical_id, artifact_id, status)[0]
@@ -217,9 +232,23 @@ AppliedCommand RecordStore::applyOne(pqxx::dbtransaction& tx, const Command& com
     record_id = current_id;
     tx.exec_prepared("update_record", record_id, status, logical_id, plan.material_change);
   }
-
   tx.exec_prepared("settle_command", command.source, command.id, record_id);
-  return {loadRecord(tx, record_id), false};
+  int revision = 0;
+  auto record = loadRecord(tx, record_id, &revision);
+
+  // Queue the change's event in the same transaction: it is published if and only if the change
+  // commits.
+  ServiceEvent event{classifyChange(plan, held_before), eventId(record_id, revision), record,
+                     std::nullopt};
+  if (event.kind == EventKind::kUpgraded || event.kind == EventKind::kRolledBack) {
+    event.supersession = Supersession{current_id, current->artifact_digest, record_id};
+  }
+  if (event.kind != EventKind::kNone) {
+    tx.exec_prepared("enqueue_event", event.id, std::string(cdEventType(event.kind)),
+                     request.slot().key(), formatRfc3339(record.updated_at),
+                     encodeServiceEvent(event));
+  }
+  return {std::move(record), false};
 }
 
 std::string RecordStore::environmentId(pqxx::dbtransaction& tx, const std::string& name) {
@@ -254,7 +283,8 @@ std::string RecordStore::ensureNamed(pqxx::dbtransaction& tx, const std::string&
   return id;
 }
 
-DeploymentRecord RecordStore::loadRecord(pqxx::dbtransaction& tx, const std::string& id) {
+DeploymentRecord RecordStore::loadRecord(pqxx::dbtransaction& tx, const std::string& id,
+                                         int* revision) {
   const auto row = tx.exec_prepared1("load_record", id);
   DeploymentRecord record;
   record.id = row[0].as<std::string>();
@@ -271,6 +301,9 @@ DeploymentRecord RecordStore::loadRecord(pqxx::dbtransaction& tx, const std::str
   record.created_at = row[12].as<TimestampMicros>();
   record.updated_at = row[13].as<TimestampMicros>();
   record.last_seen_at = row[14].as<TimestampMicros>();
+  if (revision != nullptr) {
+    *revision = row[15].as<int>();
+  }
   return record;
 }
 

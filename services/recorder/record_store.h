@@ -25,9 +25,10 @@ class RecordStore {
   RecordStore(std::string database_url, std::chrono::milliseconds statement_timeout);
   ~RecordStore();
 
-  // Applies every command in order in one transaction and, inside it, notifies the reply channel
-  // of each command that names one (delivered only if the transaction commits). Returns one
-  // result per command. Blocks. Throws StoreError; on error nothing of the batch is applied.
+  // Applies every command in order in one transaction. Inside it, queues each change's event in
+  // the outbox and notifies the reply channel of each command that names one (delivered only if
+  // the transaction commits). Returns one result per command. Blocks. Throws StoreError; on error
+  // nothing of the batch is applied.
   std::vector<AppliedCommand> applyBatch(const std::vector<Command>& commands);
 
   // Tells a waiting gateway that its command was rejected. Blocks; throws StoreError.
@@ -43,7 +44,9 @@ class RecordStore {
   std::string logicalEnvironmentId(pqxx::dbtransaction& tx, const std::string& name);
   std::string ensureNamed(pqxx::dbtransaction& tx, const std::string& table,
                           const std::string& name, std::map<std::string, std::string>& cache);
-  DeploymentRecord loadRecord(pqxx::dbtransaction& tx, const std::string& id);
+  // The record in the API's shape; its revision (count of changes) goes to *revision if given.
+  DeploymentRecord loadRecord(pqxx::dbtransaction& tx, const std::string& id,
+                              int* revision = nullptr);
 
   std::string database_url_;
   std::chrono::milliseconds statement_timeout_;

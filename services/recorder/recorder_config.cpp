@@ -11,6 +11,11 @@ std::variant<RecorderConfig, ConfigExit> parseRecorderConfig(int argc, const cha
   options.add("commands-topic", "topic the recorder consumes commands from", c.commands_topic);
   options.add("dead-letter-topic", "topic for messages that cannot be applied",
               c.dead_letter_topic);
+  options.add("events-topic", "topic the recorder publishes change events to", c.events_topic);
+  options.add("outbox-batch-max", "most events published in one pass over the outbox",
+              c.outbox_batch_max, 1, 10000);
+  options.add("outbox-poll", "how often an idle recorder looks for unpublished events",
+              c.outbox_poll);
   options.add("group-id", "Kafka consumer group shared by all recorders", c.group_id);
   options.add("topic-partitions", "partitions of topics the recorder creates", c.topic_partitions,
               1, 1024);

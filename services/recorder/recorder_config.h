@@ -11,6 +11,9 @@ struct RecorderConfig {
   std::string brokers = "127.0.0.1:19092";
   std::string commands_topic = "deployments.commands";
   std::string dead_letter_topic = "deployments.dead-letter";
+  std::string events_topic = "deployments.events";
+  int outbox_batch_max = 500;
+  std::chrono::milliseconds outbox_poll{200};
   std::string group_id = "deployment-ledger-recorder";
   int topic_partitions = 6;
   std::string database_url = "postgresql://postgres@127.0.0.1:15432/ledger";

@@ -2,7 +2,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <algorithm>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 
@@ -77,6 +80,66 @@ void produce(const std::string& brokers, const std::string& topic,
   }
 }
 
+void produceAll(const std::string& brokers, const std::string& topic,
+                const std::vector<OutgoingMessage>& messages) {
+  auto producer =
+      kafka::makeClient(RD_KAFKA_PRODUCER, kafka::makeConf({{"bootstrap.servers", brokers},
+                                                            {"enable.idempotence", "true"},
+                                                            {"linger.ms", "20"},
+                                                            {"partitioner", "murmur2_random"}}));
+  for (const auto& message : messages) {
+    rd_kafka_headers_t* list = rd_kafka_headers_new(message.headers.size());
+    for (const auto& [name, value] : message.headers) {
+      rd_kafka_header_add(list, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                          static_cast<ssize_t>(value.size()));
+    }
+    while (true) {
+      const auto error = rd_kafka_producev(
+          producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+          RD_KAFKA_V_KEY(message.key.data(), message.key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(message.value.data()), message.value.size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(list), RD_KAFKA_V_END);
+      if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer.get(), 50);
+        continue;
+      }
+      if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_headers_destroy(list);
+        throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(error));
+      }
+      break;
+    }
+  }
+  if (rd_kafka_flush(producer.get(), 60000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw std::runtime_error("produce: not all acknowledged in time");
+  }
+}
+
+void writeJsonLines(const std::string& path, const std::string& topic,
+                    const std::vector<KafkaMessage>& messages) {
+  std::ofstream out(path);
+  for (const auto& message : messages) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.StartObject();
+    writer.Key("topic");
+    writer.String(topic.c_str());
+    writer.Key("key");
+    writer.String(message.key.value_or("").c_str());
+    writer.Key("headers");
+    writer.StartObject();
+    for (const auto& [name, value] : message.headers) {
+      writer.Key(name.c_str());
+      writer.String(value.c_str());
+    }
+    writer.EndObject();
+    writer.Key("value");
+    writer.String(message.value.data(), static_cast<rapidjson::SizeType>(message.value.size()));
+    writer.EndObject();
+    out << buffer.GetString() << "\n";
+  }
+}
+
 std::vector<KafkaMessage> readTopic(const std::string& brokers, const std::string& topic) {
   auto consumer = consumerFor(brokers, "ledger-test-reader");
   const auto partitions = partitionsOf(consumer.get(), topic);
@@ -94,7 +157,7 @@ std::vector<KafkaMessage> readTopic(const std::string& brokers, const std::strin
   rd_kafka_topic_partition_list_destroy(list);
 
   std::vector<KafkaMessage> out;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTimeoutMs);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (pending > 0 && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 200);
     if (message == nullptr) {

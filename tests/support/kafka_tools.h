@@ -25,6 +25,20 @@ void produce(const std::string& brokers, const std::string& topic,
              const std::optional<std::string>& key, const std::string& value,
              const std::map<std::string, std::string>& headers);
 
+struct OutgoingMessage {
+  std::string key;
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+
+// Produces all messages in order with one producer and waits for every acknowledgement.
+void produceAll(const std::string& brokers, const std::string& topic,
+                const std::vector<OutgoingMessage>& messages);
+
+// Writes messages as JSON lines ({"topic","key","headers","value"}), for the schema validator.
+void writeJsonLines(const std::string& path, const std::string& topic,
+                    const std::vector<KafkaMessage>& messages);
+
 // Every message in the topic now, in partition then offset order.
 std::vector<KafkaMessage> readTopic(const std::string& brokers, const std::string& topic);
 

@@ -17,6 +17,7 @@ LedgerStack::LedgerStack(StackOptions options)
     : name(uniqueSuffix()),
       commands_topic("it-" + name + ".commands"),
       dead_letter_topic("it-" + name + ".dead-letter"),
+      events_topic("it-" + name + ".events"),
       group_id("it-" + name + "-recorder"),
       options_(std::move(options)) {
   startRecorder();
@@ -37,6 +38,7 @@ void LedgerStack::startRecorder() {
                                 "--database-url=" + testDatabaseUrl(),
                                 "--commands-topic=" + commands_topic,
                                 "--dead-letter-topic=" + dead_letter_topic,
+                                "--events-topic=" + events_topic,
                                 "--group-id=" + group_id,
                                 "--topic-partitions=4",
                                 "--retry-backoff-max=500ms"};

@@ -41,6 +41,7 @@ class LedgerStack {
   const std::string name;  // unique per stack
   const std::string commands_topic;
   const std::string dead_letter_topic;
+  const std::string events_topic;
   const std::string group_id;
 
  private:
