@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: setup build run up down test test-unit bench infra-up infra-down format clean
+.PHONY: setup build run up down test test-unit bench token infra-up infra-down format clean
 
 setup:
 	@bash infra/setup.sh
@@ -44,6 +44,12 @@ test-unit: build
 
 bench: build
 	@bash infra/bench.sh $(BUILD)
+
+# A local token signed with the secret `make run` generated. Options go in ARGS, e.g.
+#   make token ARGS="--org=acme --scope=deployments:read --environments=staging"
+token:
+	@test -s .state/auth/hs256.secret || { echo "no local secret yet: start the stack with make run or make up" >&2; exit 1; }
+	@$(BUILD)/services/token/deployment-ledger-token --secret-file=.state/auth/hs256.secret $(ARGS)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -1,5 +1,7 @@
 #include "common/command.h"
 
+#include "common/request_validator.h"
+
 namespace ledger::command {
 namespace {
 
@@ -34,6 +36,10 @@ std::string describeEnvelopeFault(const Envelope& envelope) {
   if (*envelope.type != kRecordDeploymentType) {
     return "unsupported ce_type \"" + *envelope.type + "\"; expected " +
            std::string(kRecordDeploymentType);
+  }
+  if (!envelope.organization || !isDnsLabel(*envelope.organization)) {
+    return envelope.organization ? "header ledger_organization must be a DNS-1123 label"
+                                 : "missing header ledger_organization";
   }
   if (envelope.reply_to.has_value() != envelope.correlation_id.has_value()) {
     return "headers ledger_reply_to and ledger_correlation_id must be given together";

@@ -20,6 +20,9 @@ inline constexpr std::string_view kHeaderSource = "ce_source";
 inline constexpr std::string_view kHeaderType = "ce_type";
 inline constexpr std::string_view kHeaderTime = "ce_time";
 inline constexpr std::string_view kHeaderContentType = "content-type";
+// The organization (tenant) the command acts for. The gateway sets it from the verified token;
+// a direct producer must set it, and Kafka's ACLs decide who may write the topic.
+inline constexpr std::string_view kHeaderOrganization = "ledger_organization";
 // Set by the gateway only: where the recorder sends the outcome, and how the gateway matches it.
 inline constexpr std::string_view kHeaderReplyTo = "ledger_reply_to";
 inline constexpr std::string_view kHeaderCorrelationId = "ledger_correlation_id";
@@ -33,6 +36,8 @@ struct Envelope {
   std::optional<std::string> id;
   std::optional<std::string> source;
   std::optional<std::string> type;
+  std::optional<std::string> organization;
+  std::optional<std::string> traceparent;  // W3C trace context; a malformed one is ignored
   std::optional<std::string> reply_to;
   std::optional<std::string> correlation_id;
 };

@@ -18,6 +18,17 @@ gateway_address="${DEPLOYMENTS_LISTEN_ADDRESS:-127.0.0.1}"
 gateway_port="${DEPLOYMENTS_PORT:-8080}"
 gateway_url="http://${gateway_address}:${gateway_port}"
 
+# Local tokens are HS256 with a secret made on first start; `make token` signs with it.
+secret_file="${LEDGER_STATE}/auth/hs256.secret"
+if [[ -z "${DEPLOYMENTS_JWT_SECRET_FILE:-}${DEPLOYMENTS_JWKS_FILE:-}" ]]; then
+  if [[ ! -s "${secret_file}" ]]; then
+    echo "services: generating a local HS256 secret in ${secret_file}"
+    mkdir -p "$(dirname "${secret_file}")"
+    (umask 077 && openssl rand -hex 32 >"${secret_file}")
+  fi
+  export DEPLOYMENTS_JWT_SECRET_FILE="${secret_file}"
+fi
+
 alive() { [[ -f "${run_dir}/$1.pid" ]] && kill -0 "$(cat "${run_dir}/$1.pid")" 2>/dev/null; }
 
 start_one() {
@@ -108,6 +119,7 @@ case "${1:-}" in
     done
     echo
     echo "deployment-ledger is serving at ${gateway_url}  (Ctrl-C stops everything)"
+    echo "  a token for organization dev:  make token"
     echo
     wait -n "${gateway}" "${recorder}" || true
     echo "services: a service exited; stopping the rest" >&2

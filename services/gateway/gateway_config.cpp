@@ -45,6 +45,16 @@ std::variant<GatewayConfig, ConfigExit> parseGatewayConfig(int argc, const char*
               c.startup_timeout);
   options.add("max-in-flight", "most record requests waiting at once; more get 503",
               c.max_in_flight, 1, 1000000);
+  options.add("query-threads", "database connections and threads serving reads", c.query_threads, 1,
+              256);
+  options.add("query-timeout", "PostgreSQL statement_timeout for reads", c.query_timeout);
+  options.add("jwt-secret-file", "file holding the HS256 shared secret (32 bytes or more)",
+              c.jwt_secret_file);
+  options.add("jwks-file", "JWKS file with the RS256/ES256 public keys, picked by kid",
+              c.jwks_file);
+  options.add("jwt-issuer", "required iss claim; empty: not checked", c.jwt_issuer);
+  options.add("jwt-audience", "required aud claim; empty: not checked", c.jwt_audience);
+  options.add("jwt-leeway", "clock skew tolerated on exp and nbf", c.jwt_leeway);
   options.add("log-level", "debug, info, warn or error", c.log_level);
   options.add("log-format", "json (one object a line) or text", c.log_format);
 
@@ -58,6 +68,11 @@ std::variant<GatewayConfig, ConfigExit> parseGatewayConfig(int argc, const char*
   if (!c.instance_id.empty() && !isInstanceId(c.instance_id)) {
     return ConfigExit{2, "deployment-ledger-gateway: --instance-id: \"" + c.instance_id +
                              "\" must be 1 to 32 of a-z, 0-9 and _"};
+  }
+  if (c.jwt_secret_file.empty() && c.jwks_file.empty()) {
+    return ConfigExit{2,
+                      "deployment-ledger-gateway: no token keys: set --jwt-secret-file or "
+                      "--jwks-file (every API call needs a bearer token)"};
   }
   if (c.produce_timeout >= c.reply_timeout) {
     return ConfigExit{2,

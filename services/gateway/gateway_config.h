@@ -22,6 +22,13 @@ struct GatewayConfig {
   std::chrono::milliseconds shutdown_timeout{15000};
   std::chrono::milliseconds startup_timeout{60000};
   int max_in_flight = 10000;
+  int query_threads = 4;
+  std::chrono::milliseconds query_timeout{5000};
+  std::string jwt_secret_file;  // HS256 shared secret; empty: HS256 not accepted
+  std::string jwks_file;        // RS256/ES256 public keys; empty: none
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::chrono::milliseconds jwt_leeway{30000};
   std::string log_level = "info";
   std::string log_format = "json";
 };

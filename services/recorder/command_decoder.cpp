@@ -57,8 +57,12 @@ DecodeOutcome decodeCommand(const RawMessage& message) {
   }
 
   const auto& envelope = message.envelope;
-  outcome.command = Command{*envelope.source, *envelope.id, std::move(decoded.request),
-                            envelope.reply_to, envelope.correlation_id};
+  outcome.command = Command{
+      *envelope.organization, *envelope.source,        *envelope.id, std::move(decoded.request),
+      envelope.reply_to,      envelope.correlation_id, std::nullopt};
+  if (envelope.traceparent) {
+    outcome.command->trace = parseTraceparent(*envelope.traceparent);
+  }
   return outcome;
 }
 

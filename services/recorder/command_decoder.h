@@ -8,15 +8,18 @@
 
 #include "common/command.h"
 #include "common/deployment.h"
+#include "common/trace_context.h"
 
 namespace ledger::recorder {
 
 struct Command {
-  std::string source;  // ce_source; with id, the command's identity
-  std::string id;      // ce_id
+  std::string organization;  // the tenant it acts for
+  std::string source;        // ce_source; with organization and id, the command's identity
+  std::string id;            // ce_id
   DeploymentRequest request;
   std::optional<std::string> reply_to;
   std::optional<std::string> correlation_id;
+  std::optional<TraceContext> trace;  // the producer's trace, when it sent a valid traceparent
 };
 
 // Stable codes for why a message went to the dead-letter topic.

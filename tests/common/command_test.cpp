@@ -12,6 +12,7 @@ Envelope validEnvelope() {
   e.id = "1";
   e.source = "//ci/pipeline";
   e.type = std::string(kRecordDeploymentType);
+  e.organization = "acme";
   return e;
 }
 
@@ -35,6 +36,14 @@ TEST(CommandTest, RejectsOtherSpecVersionsAndTypes) {
   e = validEnvelope();
   e.type = "com.example.other";
   EXPECT_NE(describeEnvelopeFault(e).find("ce_type"), std::string::npos);
+}
+
+TEST(CommandTest, RequiresAnOrganizationLabel) {
+  auto e = validEnvelope();
+  e.organization.reset();
+  EXPECT_EQ(describeEnvelopeFault(e), "missing header ledger_organization");
+  e.organization = "Acme Corp";
+  EXPECT_NE(describeEnvelopeFault(e), "");
 }
 
 TEST(CommandTest, RequiresReplyHeadersTogether) {

@@ -1,6 +1,9 @@
 #include "tests/support/ledger_stack.h"
 
+#include "common/auth/jwt_verifier.h"
+
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <stdexcept>
 
@@ -19,7 +22,10 @@ LedgerStack::LedgerStack(StackOptions options)
       dead_letter_topic("it-" + name + ".dead-letter"),
       events_topic("it-" + name + ".events"),
       group_id("it-" + name + "-recorder"),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      secret_("test-secret-" + uniqueSuffix() + uniqueSuffix() + uniqueSuffix()),
+      secret_path_("/tmp/ledger-test-" + name + ".secret") {
+  std::ofstream(secret_path_) << secret_ << "\n";
   startRecorder();
   startGateway();
 }
@@ -41,6 +47,7 @@ void LedgerStack::startRecorder() {
                                 "--events-topic=" + events_topic,
                                 "--group-id=" + group_id,
                                 "--topic-partitions=4",
+                                "--admin-port=0",
                                 "--retry-backoff-max=500ms"};
   args.insert(args.end(), options_.recorder_args.begin(), options_.recorder_args.end());
   recorder_ = std::make_unique<ServiceProcess>(serviceBinary("recorder"), args,
@@ -70,6 +77,7 @@ void LedgerStack::startGateway() {
       "--commands-topic=" + commands_topic,
       "--topic-partitions=4",
       "--port=0",
+      "--jwt-secret-file=" + secret_path_,
       "--reply-timeout=" + std::to_string(options_.reply_timeout.count()) + "ms",
       "--produce-timeout=" + std::to_string(options_.produce_timeout.count()) + "ms"};
   args.insert(args.end(), options_.gateway_args.begin(), options_.gateway_args.end());
@@ -91,7 +99,27 @@ std::optional<int> LedgerStack::stopGateway() { return gateway_->terminate(); }
 
 HttpResult LedgerStack::post(const std::string& body,
                              const std::map<std::string, std::string>& headers) {
-  return httpRequest(port_, "POST", "/v1/deployments", body, headers);
+  auto with_token = headers;
+  if (with_token.count("authorization") == 0) {
+    with_token["authorization"] = "Bearer " + token();
+  } else if (with_token["authorization"].empty()) {
+    with_token.erase("authorization");
+  }
+  return httpRequest(port_, "POST", "/v1/deployments", body, with_token);
+}
+
+std::string LedgerStack::token(const std::string& organization, const std::string& scope,
+                               const std::string& extra_claims, long ttl_seconds) const {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  std::string claims = R"({"sub":"test","org":")" + organization + R"(","scope":")" + scope +
+                       R"(","iat":)" + std::to_string(now) + R"(,"exp":)" +
+                       std::to_string(now + ttl_seconds);
+  if (!extra_claims.empty()) {
+    claims += "," + extra_claims;
+  }
+  return ledger::auth::signHs256(secret_, claims + "}");
 }
 
 std::string requestBody(const std::string& environment, const std::string& deployment,

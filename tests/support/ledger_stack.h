@@ -36,7 +36,16 @@ class LedgerStack {
   ServiceProcess& gateway() { return *gateway_; }
   std::uint16_t port() const { return port_; }
 
+  // POST /v1/deployments; with a token for organization "dev" unless headers name an
+  // "authorization" of their own (an empty one sends none).
   HttpResult post(const std::string& body, const std::map<std::string, std::string>& headers = {});
+
+  // A token signed with the gateway's HS256 secret; extra_claims is JSON members to add, e.g.
+  // R"("environments":["prod"])".
+  std::string token(const std::string& organization = "dev",
+                    const std::string& scope = "deployments:write deployments:read",
+                    const std::string& extra_claims = "", long ttl_seconds = 3600) const;
+  const std::string& secret() const { return secret_; }
 
   const std::string name;  // unique per stack
   const std::string commands_topic;
@@ -46,6 +55,8 @@ class LedgerStack {
 
  private:
   StackOptions options_;
+  std::string secret_;
+  std::string secret_path_;
   std::unique_ptr<ServiceProcess> recorder_;
   std::unique_ptr<ServiceProcess> gateway_;
   std::uint16_t port_ = 0;

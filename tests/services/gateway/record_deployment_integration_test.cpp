@@ -224,7 +224,7 @@ TEST_F(RecordDeploymentTest, UnknownPathIs404AndWrongMethodIs405) {
   result = httpRequest(stack_->port(), "DELETE", "/v1/deployments");
   EXPECT_EQ(result.status, 405);
   EXPECT_EQ(parse(result.body)["code"].GetInt(), 12);
-  EXPECT_EQ(result.headers["allow"], "POST");
+  EXPECT_EQ(result.headers["allow"], "GET, POST");
 }
 
 TEST_F(RecordDeploymentTest, BodyOver64KiBIs413) {
@@ -279,11 +279,98 @@ TEST_F(RecordDeploymentTest, ConcurrentRequestsAcrossSlotsAllApply) {
 }
 
 TEST_F(RecordDeploymentTest, AcceptsLowerCamelCaseFieldNames) {
-  const auto result = stack_->post(
+  auto result = stack_->post(
       R"({"environmentName":")" + env_ +
       R"(","deploymentName":"api","logicalEnvironmentName":"production","artifactDigest":")" +
       digestOf(env_) + "\"}");
   EXPECT_EQ(result.status, 200) << result.body;
+}
+
+TEST_F(RecordDeploymentTest, MissingTokenIs401WithBareChallenge) {
+  auto result = stack_->post(requestBody(env_, "api", digestOf(env_)), {{"authorization", ""}});
+  EXPECT_EQ(result.status, 401);
+  EXPECT_EQ(parse(result.body)["code"].GetInt(), 16);
+  EXPECT_EQ(result.headers["www-authenticate"], "Bearer realm=\"deployment-ledger\"");
+}
+
+TEST_F(RecordDeploymentTest, MalformedAuthorizationIs401InvalidRequest) {
+  for (const std::string header : {"Bearer", "Bearer a b", "Bearer  abc"}) {
+    auto result =
+        stack_->post(requestBody(env_, "api", digestOf(env_)), {{"authorization", header}});
+    EXPECT_EQ(result.status, 401) << header;
+    EXPECT_NE(result.headers["www-authenticate"].find("error=\"invalid_request\""),
+              std::string::npos)
+        << header;
+  }
+}
+
+TEST_F(RecordDeploymentTest, BadOrExpiredTokenIs401InvalidTokenWithoutEchoingIt) {
+  const auto expired = stack_->token("dev", "deployments:write", "", -3600);
+  const auto forged = stack_->token() + "x";
+  for (const auto& token : {expired, forged}) {
+    auto result = stack_->post(requestBody(env_, "api", digestOf(env_)),
+                               {{"authorization", "Bearer " + token}});
+    EXPECT_EQ(result.status, 401);
+    EXPECT_EQ(parse(result.body)["code"].GetInt(), 16);
+    EXPECT_NE(result.headers["www-authenticate"].find("error=\"invalid_token\""),
+              std::string::npos);
+    EXPECT_EQ(result.body.find(token.substr(token.rfind('.') + 1)), std::string::npos);
+    EXPECT_EQ(result.headers["www-authenticate"].find(token.substr(0, 20)), std::string::npos);
+  }
+  EXPECT_TRUE(slotRows("api").empty());
+}
+
+TEST_F(RecordDeploymentTest, TokenWithoutWriteScopeIs403) {
+  const auto result =
+      stack_->post(requestBody(env_, "api", digestOf(env_)),
+                   {{"authorization", "Bearer " + stack_->token("dev", "deployments:read")}});
+  EXPECT_EQ(result.status, 403);
+  EXPECT_EQ(parse(result.body)["code"].GetInt(), 7);
+  EXPECT_TRUE(slotRows("api").empty());
+}
+
+TEST_F(RecordDeploymentTest, TokenLimitedToOtherEnvironmentsIs403) {
+  const auto limited = stack_->token("dev", "deployments:write", R"("environments":["staging"])");
+  auto result = stack_->post(requestBody(env_, "api", digestOf(env_)),
+                             {{"authorization", "Bearer " + limited}});
+  EXPECT_EQ(result.status, 403);
+  EXPECT_EQ(parse(result.body)["code"].GetInt(), 7);
+
+  const auto allowed =
+      stack_->token("dev", "deployments:write", R"("environments":[")" + env_ + R"("])");
+  result = stack_->post(requestBody(env_, "api", digestOf(env_)),
+                        {{"authorization", "Bearer " + allowed}});
+  EXPECT_EQ(result.status, 200) << result.body;
+}
+
+TEST_F(RecordDeploymentTest, SameSlotNamesInTwoOrganizationsAreUnrelated) {
+  const auto a = stack_->post(requestBody(env_, "api", digestOf(env_ + "a")),
+                              {{"authorization", "Bearer " + stack_->token("org-a")}});
+  const auto b = stack_->post(requestBody(env_, "api", digestOf(env_ + "b")),
+                              {{"authorization", "Bearer " + stack_->token("org-b")}});
+  ASSERT_EQ(a.status, 200);
+  ASSERT_EQ(b.status, 200);
+  const auto ra = parse(a.body);
+  const auto rb = parse(b.body);
+  EXPECT_NE(str(ra["deployment_record"], "environment_id"),
+            str(rb["deployment_record"], "environment_id"));
+  EXPECT_NE(str(ra["deployment_record"], "artifact_id"),
+            str(rb["deployment_record"], "artifact_id"));
+
+  // Neither record superseded the other.
+  pqxx::connection connection(testDatabaseUrl());
+  pqxx::nontransaction tx(connection);
+  const auto rows = tx.exec_params(
+      "select r.organization, r.status, r.is_current from deployment_records r join environments "
+      "e on e.id = r.environment_id where e.name = $1 order by r.organization",
+      env_);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0].as<std::string>(), "org-a");
+  EXPECT_EQ(rows[1][0].as<std::string>(), "org-b");
+  for (const auto& row : rows) {
+    EXPECT_EQ(row[1].as<std::string>(), "DEPLOYED");
+    EXPECT_TRUE(row[2].as<bool>());
+  }
 }
 
 }  // namespace

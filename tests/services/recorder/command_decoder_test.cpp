@@ -18,6 +18,7 @@ RawMessage validMessage() {
   m.envelope.id = "42";
   m.envelope.source = "//pipeline";
   m.envelope.type = std::string(command::kRecordDeploymentType);
+  m.envelope.organization = "acme";
   return m;
 }
 
@@ -26,6 +27,7 @@ TEST(CommandDecoderTest, DecodesValidCommandWithItsIdentity) {
   ASSERT_TRUE(outcome.command.has_value()) << outcome.fault;
   EXPECT_EQ(outcome.command->source, "//pipeline");
   EXPECT_EQ(outcome.command->id, "42");
+  EXPECT_EQ(outcome.command->organization, "acme");
   EXPECT_EQ(outcome.command->request.deployment_name, "api");
   EXPECT_FALSE(outcome.command->reply_to.has_value());
 }
