@@ -2,7 +2,10 @@
 
 #include <pqxx/pqxx>
 
+#include <set>
+
 #include "common/json_codec.h"
+#include "common/pg/record_row.h"
 #include "common/record_transition.h"
 #include "common/reply.h"
 #include "common/service_event.h"
@@ -12,89 +15,115 @@
 namespace ledger::recorder {
 namespace {
 
-constexpr const char* kMicros = "(extract(epoch from {}) * 1000000)::bigint";
-
-std::string micros(const std::string& column) {
-  std::string out(kMicros);
-  out.replace(out.find("{}"), 2, column);
-  return out;
-}
+using pg::micros;
 
 // SQLSTATE classes that say the connection or the server is gone, or that the transaction lost a
-// race it may win next time; all other errors are refusals of the work itself. A unique violation
-// is a race too: every insert the store makes tolerates conflicts except a slot's second current
-// record, which only two recorders briefly sharing a partition during a rebalance can cause.
+// race it may win next time; all other errors are refusals of the work itself. A unique
+// violation is a race too: every insert the store makes tolerates conflicts except a slot's
+// second current record, which only two recorders briefly sharing a partition can cause.
 bool isRetryableState(const std::string& state) {
   const auto klass = state.substr(0, 2);
   return klass == "08" || klass == "53" || klass == "57" || state == "40001" || state == "40P01" ||
          state == "23505";
 }
 
+// A PostgreSQL array literal of text values, for set-based statements over a batch.
+std::string textArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') {
+        out.push_back('\\');
+      }
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  return out + "}";
+}
+
 void prepareStatements(pqxx::connection& c) {
-  c.prepare("claim_command",
-            "insert into applied_commands (source, id) values ($1, $2) "
-            "on conflict do nothing returning 1");
+  // TODO(recorder): applied_commands grows forever; prune identities older than the commands
+  // topic's retention, which no redelivery can reach.
+  c.prepare("claim_commands",
+            "insert into applied_commands (organization, source, id) "
+            "select * from unnest($1::text[], $2::text[], $3::text[]) "
+            "on conflict do nothing returning organization, source, id");
   c.prepare("claimed_record",
-            "select record_id from applied_commands where source = $1 and id = $2");
-  c.prepare("settle_command",
-            "update applied_commands set record_id = $3::uuid where source = $1 and id = $2");
-  c.prepare("insert_artifact",
-            "insert into artifacts (digest, kind, name, version) values ($1, $2, $3, $4) "
-            "on conflict (digest) do nothing returning id");
-  c.prepare("select_artifact", "select id, kind, name, version from artifacts where digest = $1");
+            "select record_id from applied_commands "
+            "where organization = $1 and source = $2 and id = $3");
+  c.prepare("insert_artifacts",
+            "insert into artifacts (organization, digest) "
+            "select * from unnest($1::text[], $2::text[]) on conflict do nothing");
+  c.prepare("select_artifacts",
+            "select a.organization, a.digest, a.id, a.kind, a.name, a.version from artifacts a "
+            "join unnest($1::text[], $2::text[]) as k (organization, digest) "
+            "on a.organization = k.organization and a.digest = k.digest");
   c.prepare("update_artifact",
             "update artifacts set kind = $2, name = $3, version = $4 where id = $1::uuid");
-  c.prepare("current_record",
-            "select r.id, a.digest, r.status, l.name from deployment_records r "
+  c.prepare("lock_current_records",
+            "select r.id, r.environment_id, r.deployment_name, a.digest, r.status, l.name "
+            "from deployment_records r "
+            "join unnest($1::uuid[], $2::text[]) as s (environment_id, deployment_name) "
+            "on r.environment_id = s.environment_id and r.deployment_name = s.deployment_name "
             "join artifacts a on a.id = r.artifact_id "
             "join logical_environments l on l.id = r.logical_environment_id "
-            "where r.environment_id = $1::uuid and r.deployment_name = $2 and r.is_current "
-            "for update of r");
+            "where r.is_current order by r.id for update of r");
   c.prepare("retire_record",
             "update deployment_records set is_current = false, "
             "status = case when $2 then 'SUPERSEDED' else status end, "
             "updated_at = case when $2 then clock_timestamp() else updated_at end "
             "where id = $1::uuid");
+  // held_before is read from the snapshot before the insert: whether the digest held the slot.
   c.prepare("insert_record",
-            "with t as (select clock_timestamp() as now) "
-            "insert into deployment_records (environment_id, deployment_name, "
-            "logical_environment_id, artifact_id, status, is_current, created_at, updated_at, "
-            "last_seen_at) select $1::uuid, $2, $3::uuid, $4::uuid, $5, true, t.now, t.now, t.now "
-            "from t returning id");
+            "with t as (select clock_timestamp() as now), "
+            "held as (select $7 and exists (select 1 from deployment_records "
+            "where environment_id = $2::uuid and deployment_name = $3 "
+            "and artifact_id = $5::uuid) as before), "
+            "r as (insert into deployment_records (organization, environment_id, "
+            "deployment_name, logical_environment_id, artifact_id, status, is_current, "
+            "created_at, updated_at, last_seen_at) select $1, $2::uuid, $3, $4::uuid, $5::uuid, "
+            "$6, true, t.now, t.now, t.now from t returning *) "
+            "select r.id, " +
+                micros("r.created_at") + ", " + micros("r.updated_at") + ", " +
+                micros("r.last_seen_at") + ", r.revision, held.before from r, held");
   c.prepare("update_record",
             "with t as (select clock_timestamp() as now) "
             "update deployment_records set status = $2, logical_environment_id = $3::uuid, "
             "last_seen_at = t.now, updated_at = case when $4 then t.now else updated_at end, "
-            "revision = revision + case when $4 then 1 else 0 end "
-            "from t where id = $1::uuid");
-  c.prepare("held_before",
-            "select exists (select 1 from deployment_records where environment_id = $1::uuid "
-            "and deployment_name = $2 and artifact_id = $3::uuid)");
-  c.prepare("enqueue_event",
-            "insert into event_outbox (event_id, event_type, slot_key, event_time, payload) "
-            "values ($1, $2, $3, $4, $5)");
-  c.prepare(
-      "load_record",
-      "select r.id, r.environment_id, e.name, r.deployment_name, r.logical_environment_id, "
-      "l.name, r.artifact_id, a.kind, a.name, a.version, a.digest, r.status, " +
-          micros("r.created_at") + ", " + micros("r.updated_at") + ", " + micros("r.last_seen_at") +
-          ", r.revision from deployment_records r join environments e on e.id = r.environment_id "
-          "join logical_environments l on l.id = r.logical_environment_id "
-          "join artifacts a on a.id = r.artifact_id where r.id = $1::uuid");
+            "revision = revision + case when $4 then 1 else 0 end from t where id = $1::uuid "
+            "returning " +
+                micros("created_at") + ", " + micros("updated_at") + ", " + micros("last_seen_at") +
+                ", revision");
+  // Settles the claim, queues the event (when there is one) and the reply (when one is wanted).
+  c.prepare("finish_command",
+            "with settled as (update applied_commands set record_id = $4::uuid "
+            "where organization = $1 and source = $2 and id = $3), "
+            "queued as (insert into event_outbox (event_id, event_type, slot_key, event_time, "
+            "payload, traceparent) select $5, $6, $7, $8, $9, nullif($12, '') where $5 <> '') "
+            "select pg_notify($10, $11) where $10 <> ''");
+  c.prepare("load_record",
+            "select " + pg::kRecordColumns + pg::kRecordJoins + "where r.id = $1::uuid");
   c.prepare("notify", "select pg_notify($1, $2)");
 }
 
-// The merged artifact after a request: given values win, absent ones keep what is stored.
-struct ArtifactRow {
+struct ArtifactState {
+  std::string id;
   std::string kind;
   std::string name;
   std::string version;
-
-  bool operator==(const ArtifactRow&) const = default;
 };
 
-ArtifactRow merge(const ArtifactRow& stored, const DeploymentRequest& request) {
-  ArtifactRow out = stored;
+// What a slot holds while a batch runs: its current record, kept up to date command by command.
+struct SlotState {
+  std::string record_id;
+  CurrentRecord current;
+};
+
+// The artifact after a request: given values win, absent ones keep what is stored.
+ArtifactState merge(const ArtifactState& stored, const DeploymentRequest& request) {
+  ArtifactState out = stored;
   if (request.kind != ArtifactKind::kUnspecified) {
     out.kind = std::string(toWireName(request.kind));
   }
@@ -106,6 +135,253 @@ ArtifactRow merge(const ArtifactRow& stored, const DeploymentRequest& request) {
   }
   return out;
 }
+
+bool sameDetails(const ArtifactState& a, const ArtifactState& b) {
+  return a.kind == b.kind && a.name == b.name && a.version == b.version;
+}
+
+// One batch inside one transaction. Ids of environments it creates wait in pending until the
+// transaction commits, so that a rolled-back insert never leaves a dangling id in the cache.
+class BatchApplier {
+ public:
+  BatchApplier(pqxx::dbtransaction& tx, const RecordStore::NameCache& environments,
+               const RecordStore::NameCache& logical_environments)
+      : tx_(tx), environments_(environments), logical_environments_(logical_environments) {}
+
+  std::vector<AppliedCommand> apply(const std::vector<Command>& commands) {
+    claim(commands);
+    for (const auto& command : commands) {
+      environmentId(command.organization, command.request.environment_name);
+      logicalEnvironmentId(command.organization, command.request.logical_environment_name);
+    }
+    loadArtifacts(commands);
+    lockSlots(commands);
+
+    std::vector<AppliedCommand> results;
+    results.reserve(commands.size());
+    for (const auto& command : commands) {
+      results.push_back(applyOne(command));
+    }
+    return results;
+  }
+
+  RecordStore::NameCache pending_environments;
+  RecordStore::NameCache pending_logical_environments;
+
+ private:
+  using Identity = std::tuple<std::string, std::string, std::string>;
+  using SlotKey = std::pair<std::string, std::string>;  // environment id, deployment name
+
+  // Claims every command's identity at once; a command not claimed now was applied before, and
+  // so is the second of two equal identities within the batch.
+  void claim(const std::vector<Command>& commands) {
+    std::vector<std::string> organizations, sources, ids;
+    for (const auto& command : commands) {
+      organizations.push_back(command.organization);
+      sources.push_back(command.source);
+      ids.push_back(command.id);
+    }
+    for (const auto& row : tx_.exec_prepared("claim_commands", textArray(organizations),
+                                             textArray(sources), textArray(ids))) {
+      claimed_.insert(
+          {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
+    }
+  }
+
+  void loadArtifacts(const std::vector<Command>& commands) {
+    std::set<std::pair<std::string, std::string>> keys;
+    for (const auto& command : commands) {
+      keys.emplace(command.organization, command.request.artifact_digest);
+    }
+    std::vector<std::string> organizations, digests;
+    for (const auto& [organization, digest] : keys) {
+      organizations.push_back(organization);
+      digests.push_back(digest);
+    }
+    tx_.exec_prepared("insert_artifacts", textArray(organizations), textArray(digests));
+    for (const auto& row :
+         tx_.exec_prepared("select_artifacts", textArray(organizations), textArray(digests))) {
+      artifacts_[{row[0].as<std::string>(), row[1].as<std::string>()}] =
+          ArtifactState{row[2].as<std::string>(), row[3].as<std::string>(),
+                        row[4].as<std::string>(), row[5].as<std::string>()};
+    }
+    if (artifacts_.size() != keys.size()) {
+      // Another transaction inserted one of them after this statement's snapshot was taken.
+      throw StoreError("an artifact created concurrently is not visible yet", true);
+    }
+  }
+
+  // Locks the current record of every slot in the batch until commit.
+  void lockSlots(const std::vector<Command>& commands) {
+    std::set<SlotKey> keys;
+    for (const auto& command : commands) {
+      keys.emplace(environmentId(command.organization, command.request.environment_name),
+                   command.request.deployment_name);
+    }
+    std::vector<std::string> environment_ids, names;
+    for (const auto& [environment_id, name] : keys) {
+      environment_ids.push_back(environment_id);
+      names.push_back(name);
+    }
+    for (const auto& row :
+         tx_.exec_prepared("lock_current_records", textArray(environment_ids), textArray(names))) {
+      slots_[{row[1].as<std::string>(), row[2].as<std::string>()}] = SlotState{
+          row[0].as<std::string>(),
+          CurrentRecord{
+              row[3].as<std::string>(),
+              parseDeploymentStatus(row[4].as<std::string>()).value_or(DeploymentStatus::kDeployed),
+              row[5].as<std::string>()}};
+    }
+  }
+
+  AppliedCommand applyOne(const Command& command) {
+    const auto& request = command.request;
+    if (claimed_.erase({command.organization, command.source, command.id}) == 0) {
+      return {loadClaimedRecord(command), true};
+    }
+
+    // The artifact, filled in with what the request names.
+    auto& artifact = artifacts_.at({command.organization, request.artifact_digest});
+    const auto merged = merge(artifact, request);
+    const bool artifact_changed = !sameDetails(merged, artifact);
+    if (artifact_changed) {
+      tx_.exec_prepared("update_artifact", merged.id, merged.kind, merged.name, merged.version);
+      artifact = merged;
+    }
+
+    // Plan against the slot's current record and apply the plan.
+    const auto environment_id = environmentId(command.organization, request.environment_name);
+    const auto logical_id =
+        logicalEnvironmentId(command.organization, request.logical_environment_name);
+    const SlotKey slot_key{environment_id, request.deployment_name};
+    const auto slot = slots_.find(slot_key);
+    std::optional<CurrentRecord> current;
+    if (slot != slots_.end()) {
+      current = slot->second.current;
+    }
+    const auto plan = planTransition(current, request, artifact_changed);
+    const std::string status(toWireName(plan.status));
+
+    DeploymentRecord record;
+    int revision = 1;
+    bool held_before = false;
+    if (plan.action == RecordAction::kCreate) {
+      if (current) {
+        tx_.exec_prepared("retire_record", slot->second.record_id, plan.supersede_previous);
+      }
+      const auto row = tx_.exec_prepared1("insert_record", command.organization, environment_id,
+                                          request.deployment_name, logical_id, artifact.id, status,
+                                          plan.supersede_previous);
+      record.id = row[0].as<std::string>();
+      record.created_at = row[1].as<TimestampMicros>();
+      record.updated_at = row[2].as<TimestampMicros>();
+      record.last_seen_at = row[3].as<TimestampMicros>();
+      revision = row[4].as<int>();
+      held_before = row[5].as<bool>();
+    } else {
+      record.id = slot->second.record_id;
+      const auto row =
+          tx_.exec_prepared1("update_record", record.id, status, logical_id, plan.material_change);
+      record.created_at = row[0].as<TimestampMicros>();
+      record.updated_at = row[1].as<TimestampMicros>();
+      record.last_seen_at = row[2].as<TimestampMicros>();
+      revision = row[3].as<int>();
+    }
+    record.environment_id = environment_id;
+    record.environment_name = request.environment_name;
+    record.deployment_name = request.deployment_name;
+    record.logical_environment_id = logical_id;
+    record.logical_environment_name = request.logical_environment_name;
+    record.artifact_id = artifact.id;
+    record.artifact = {artifact.kind, artifact.name, artifact.version, request.artifact_digest};
+    record.status = plan.status;
+
+    // The change's event and the reply travel with the change: both happen if it commits.
+    ServiceEvent event{classifyChange(plan, held_before), eventId(record.id, revision), record,
+                       std::nullopt};
+    if (event.kind == EventKind::kUpgraded || event.kind == EventKind::kRolledBack) {
+      event.supersession =
+          Supersession{slot->second.record_id, current->artifact_digest, record.id};
+    }
+    const bool has_event = event.kind != EventKind::kNone;
+    const bool wants_reply = command.reply_to && isReplyChannel(*command.reply_to);
+    tx_.exec_prepared("finish_command", command.organization, command.source, command.id, record.id,
+                      has_event ? event.id : std::string(), std::string(cdEventType(event.kind)),
+                      request.slot().key(), formatRfc3339(record.updated_at),
+                      has_event ? encodeServiceEvent(event) : std::string(),
+                      wants_reply ? *command.reply_to : std::string(),
+                      wants_reply ? encodeReply({*command.correlation_id, Reply::Outcome::kRecorded,
+                                                 encodeRecordResponse(record)})
+                                  : std::string(),
+                      command.trace ? command.trace->traceparent() : std::string());
+
+    slots_[slot_key] = SlotState{record.id, CurrentRecord{request.artifact_digest, plan.status,
+                                                          request.logical_environment_name}};
+    return {std::move(record), false};
+  }
+
+  // A command applied before answers with the record it produced, as that record is now.
+  DeploymentRecord loadClaimedRecord(const Command& command) {
+    const auto claimed =
+        tx_.exec_prepared("claimed_record", command.organization, command.source, command.id);
+    if (claimed.empty() || claimed[0][0].is_null()) {
+      throw StoreError("command " + command.source + "/" + command.id +
+                           " is claimed but its record is not settled yet",
+                       true);
+    }
+    const auto record =
+        pg::toRecord(tx_.exec_prepared1("load_record", claimed[0][0].as<std::string>()));
+    if (command.reply_to && isReplyChannel(*command.reply_to)) {
+      tx_.exec_prepared("notify", *command.reply_to,
+                        encodeReply({*command.correlation_id, Reply::Outcome::kRecorded,
+                                     encodeRecordResponse(record)}));
+    }
+    return record;
+  }
+
+  std::string environmentId(const std::string& organization, const std::string& name) {
+    return namedId("environments", organization, name, environments_, pending_environments);
+  }
+
+  std::string logicalEnvironmentId(const std::string& organization, const std::string& name) {
+    return namedId("logical_environments", organization, name, logical_environments_,
+                   pending_logical_environments);
+  }
+
+  std::string namedId(const std::string& table, const std::string& organization,
+                      const std::string& name, const RecordStore::NameCache& known,
+                      RecordStore::NameCache& pending) {
+    const auto key = std::make_pair(organization, name);
+    if (auto it = known.find(key); it != known.end()) {
+      return it->second;
+    }
+    if (auto it = pending.find(key); it != pending.end()) {
+      return it->second;
+    }
+    // The table name is one of two constants, never client input.
+    auto rows = tx_.exec_params("insert into " + table +
+                                    " (organization, name) values ($1, $2) "
+                                    "on conflict (organization, name) do nothing returning id",
+                                organization, name);
+    if (rows.empty()) {
+      rows = tx_.exec_params("select id from " + table + " where organization = $1 and name = $2",
+                             organization, name);
+    }
+    if (rows.empty()) {
+      throw StoreError(table + " row created concurrently is not visible yet", true);
+    }
+    const auto id = rows[0][0].as<std::string>();
+    pending.emplace(key, id);
+    return id;
+  }
+
+  pqxx::dbtransaction& tx_;
+  const RecordStore::NameCache& environments_;
+  const RecordStore::NameCache& logical_environments_;
+  std::set<Identity> claimed_;
+  std::map<std::pair<std::string, std::string>, ArtifactState> artifacts_;
+  std::map<SlotKey, SlotState> slots_;
+};
 
 }  // namespace
 
@@ -133,22 +409,17 @@ pqxx::connection& RecordStore::connection() {
 }
 
 std::vector<AppliedCommand> RecordStore::applyBatch(const std::vector<Command>& commands) {
-  std::vector<AppliedCommand> results;
-  results.reserve(commands.size());
-  pending_environments_.clear();
-  pending_logical_environments_.clear();
+  if (commands.empty()) {
+    return {};
+  }
   try {
     pqxx::work tx(connection());
-    for (const auto& command : commands) {
-      results.push_back(applyOne(tx, command));
-      const auto& applied = results.back();
-      if (command.reply_to && isReplyChannel(*command.reply_to)) {
-        tx.exec_prepared("notify", *command.reply_to,
-                         encodeReply({*command.correlation_id, Reply::Outcome::kRecorded,
-                                      encodeRecordResponse(applied.record)}));
-      }
-    }
+    BatchApplier batch(tx, environments_, logical_environments_);
+    auto results = batch.apply(commands);
     tx.commit();
+    environments_.merge(batch.pending_environments);
+    logical_environments_.merge(batch.pending_logical_environments);
+    return results;
   } catch (const pqxx::in_doubt_error& e) {
     // The commit may or may not have happened; applying again is safe, as every command is
     // claimed by its identity.
@@ -162,149 +433,6 @@ std::vector<AppliedCommand> RecordStore::applyBatch(const std::vector<Command>& 
         std::string("applying commands failed: ") + e.what() + " [SQLSTATE " + e.sqlstate() + "]",
         isRetryableState(e.sqlstate()));
   }
-  environments_.merge(pending_environments_);
-  logical_environments_.merge(pending_logical_environments_);
-  return results;
-}
-
-AppliedCommand RecordStore::applyOne(pqxx::dbtransaction& tx, const Command& command) {
-  const auto& request = command.request;
-
-  // Claim the command's identity; a command seen before answers with the record it produced.
-  if (tx.exec_prepared("claim_command", command.source, command.id).empty()) {
-    const auto row = tx.exec_prepared1("claimed_record", command.source, command.id);
-    return {loadRecord(tx, row[0].as<std::string>()), true};
-  }
-
-  const auto environment_id = environmentId(tx, request.environment_name);
-  const auto logical_id = logicalEnvironmentId(tx, request.logical_environment_name);
-
-  // Create the artifact on first use, or fill in what the request names.
-  std::string artifact_id;
-  bool artifact_changed = false;
-  const auto requested =
-      merge({std::string(toWireName(ArtifactKind::kUnspecified)), "", ""}, request);
-  if (auto inserted = tx.exec_prepared("insert_artifact", request.artifact_digest, requested.kind,
-                                       requested.name, requested.version);
-      !inserted.empty()) {
-    artifact_id = inserted[0][0].as<std::string>();
-  } else {
-    const auto row = tx.exec_prepared1("select_artifact", request.artifact_digest);
-    artifact_id = row[0].as<std::string>();
-    const ArtifactRow stored{row[1].as<std::string>(), row[2].as<std::string>(),
-                             row[3].as<std::string>()};
-    const auto merged = merge(stored, request);
-    if (merged != stored) {
-      tx.exec_prepared("update_artifact", artifact_id, merged.kind, merged.name, merged.version);
-      artifact_changed = true;
-    }
-  }
-
-  // Plan against the slot's current record, locked until commit.
-  std::optional<CurrentRecord> current;
-  std::string current_id;
-  if (auto row = tx.exec_prepared("current_record", environment_id, request.deployment_name);
-      !row.empty()) {
-    current_id = row[0][0].as<std::string>();
-    current = CurrentRecord{
-        row[0][1].as<std::string>(),
-        parseDeploymentStatus(row[0][2].as<std::string>()).value_or(DeploymentStatus::kDeployed),
-        row[0][3].as<std::string>()};
-  }
-  const auto plan = planTransition(current, request, artifact_changed);
-  const std::string status(toWireName(plan.status));
-
-  // Apply the plan.
-  std::string record_id;
-  bool held_before = false;
-  if (plan.action == RecordAction::kCreate) {
-    if (current) {
-      tx.exec_prepared("retire_record", current_id, plan.supersede_previous);
-      held_before =
-          plan.supersede_previous &&
-          tx.exec_prepared1("held_before", environment_id, request.deployment_name, artifact_id)[0]
-              .as<bool>();
-    }
-    record_id = tx.exec_prepared1("insert_record", environment_id, request.deployment_name,
-                                  logical_id, artifact_id, status)[0]
-                    .as<std::string>();
-  } else {
-    record_id = current_id;
-    tx.exec_prepared("update_record", record_id, status, logical_id, plan.material_change);
-  }
-  tx.exec_prepared("settle_command", command.source, command.id, record_id);
-  int revision = 0;
-  auto record = loadRecord(tx, record_id, &revision);
-
-  // Queue the change's event in the same transaction: it is published if and only if the change
-  // commits.
-  ServiceEvent event{classifyChange(plan, held_before), eventId(record_id, revision), record,
-                     std::nullopt};
-  if (event.kind == EventKind::kUpgraded || event.kind == EventKind::kRolledBack) {
-    event.supersession = Supersession{current_id, current->artifact_digest, record_id};
-  }
-  if (event.kind != EventKind::kNone) {
-    tx.exec_prepared("enqueue_event", event.id, std::string(cdEventType(event.kind)),
-                     request.slot().key(), formatRfc3339(record.updated_at),
-                     encodeServiceEvent(event));
-  }
-  return {std::move(record), false};
-}
-
-std::string RecordStore::environmentId(pqxx::dbtransaction& tx, const std::string& name) {
-  if (auto it = environments_.find(name); it != environments_.end()) {
-    return it->second;
-  }
-  return ensureNamed(tx, "environments", name, pending_environments_);
-}
-
-std::string RecordStore::logicalEnvironmentId(pqxx::dbtransaction& tx, const std::string& name) {
-  if (auto it = logical_environments_.find(name); it != logical_environments_.end()) {
-    return it->second;
-  }
-  return ensureNamed(tx, "logical_environments", name, pending_logical_environments_);
-}
-
-std::string RecordStore::ensureNamed(pqxx::dbtransaction& tx, const std::string& table,
-                                     const std::string& name,
-                                     std::map<std::string, std::string>& pending) {
-  if (auto it = pending.find(name); it != pending.end()) {
-    return it->second;
-  }
-  // The table name is one of two constants, never client input.
-  auto row = tx.exec_params(
-      "insert into " + table + " (name) values ($1) on conflict (name) do nothing returning id",
-      name);
-  if (row.empty()) {
-    row = tx.exec_params("select id from " + table + " where name = $1", name);
-  }
-  const auto id = row.at(0)[0].as<std::string>();
-  pending.emplace(name, id);
-  return id;
-}
-
-DeploymentRecord RecordStore::loadRecord(pqxx::dbtransaction& tx, const std::string& id,
-                                         int* revision) {
-  const auto row = tx.exec_prepared1("load_record", id);
-  DeploymentRecord record;
-  record.id = row[0].as<std::string>();
-  record.environment_id = row[1].as<std::string>();
-  record.environment_name = row[2].as<std::string>();
-  record.deployment_name = row[3].as<std::string>();
-  record.logical_environment_id = row[4].as<std::string>();
-  record.logical_environment_name = row[5].as<std::string>();
-  record.artifact_id = row[6].as<std::string>();
-  record.artifact = {row[7].as<std::string>(), row[8].as<std::string>(), row[9].as<std::string>(),
-                     row[10].as<std::string>()};
-  record.status =
-      parseDeploymentStatus(row[11].as<std::string>()).value_or(DeploymentStatus::kUnspecified);
-  record.created_at = row[12].as<TimestampMicros>();
-  record.updated_at = row[13].as<TimestampMicros>();
-  record.last_seen_at = row[14].as<TimestampMicros>();
-  if (revision != nullptr) {
-    *revision = row[15].as<int>();
-  }
-  return record;
 }
 
 void RecordStore::notifyRejected(const Command& command, const std::string& reason) {

@@ -1,13 +1,15 @@
 // Applies commands to PostgreSQL: the adapter between the state machine in common/ and the
-// ledger's tables. Owns one connection; not thread-safe (one store per consumer thread).
+// ledger's tables. A batch costs a few set-based statements up front (claims, artifacts, the
+// slots' current records) and then two or three per command. Owns one connection; not
+// thread-safe (one store per consumer thread).
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
 #include <pqxx/connection>
-#include <pqxx/transaction>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/deployment.h"
@@ -27,8 +29,8 @@ class RecordStore {
 
   // Applies every command in order in one transaction. Inside it, queues each change's event in
   // the outbox and notifies the reply channel of each command that names one (delivered only if
-  // the transaction commits). Returns one result per command. Blocks. Throws StoreError; on error
-  // nothing of the batch is applied.
+  // the transaction commits). Returns one result per command. Blocks. Throws StoreError; on
+  // error nothing of the batch is applied.
   std::vector<AppliedCommand> applyBatch(const std::vector<Command>& commands);
 
   // Tells a waiting gateway that its command was rejected. Blocks; throws StoreError.
@@ -37,26 +39,17 @@ class RecordStore {
   // True when the database answers right now. Blocks up to the statement timeout.
   bool ping();
 
+  // (organization, name) to id of environments and logical environments known to exist.
+  using NameCache = std::map<std::pair<std::string, std::string>, std::string>;
+
  private:
   pqxx::connection& connection();
-  AppliedCommand applyOne(pqxx::dbtransaction& tx, const Command& command);
-  std::string environmentId(pqxx::dbtransaction& tx, const std::string& name);
-  std::string logicalEnvironmentId(pqxx::dbtransaction& tx, const std::string& name);
-  std::string ensureNamed(pqxx::dbtransaction& tx, const std::string& table,
-                          const std::string& name, std::map<std::string, std::string>& cache);
-  // The record in the API's shape; its revision (count of changes) goes to *revision if given.
-  DeploymentRecord loadRecord(pqxx::dbtransaction& tx, const std::string& id,
-                              int* revision = nullptr);
 
   std::string database_url_;
   std::chrono::milliseconds statement_timeout_;
   std::unique_ptr<pqxx::connection> connection_;
-  // Name to id of environments known to exist. Ids created by a transaction wait in pending_ until
-  // it commits, so a rolled-back insert never leaves a dangling id here.
-  std::map<std::string, std::string> environments_;
-  std::map<std::string, std::string> logical_environments_;
-  std::map<std::string, std::string> pending_environments_;
-  std::map<std::string, std::string> pending_logical_environments_;
+  NameCache environments_;
+  NameCache logical_environments_;
 };
 
 }  // namespace ledger::recorder
