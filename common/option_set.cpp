@@ -1,6 +1,7 @@
 #include "common/option_set.h"
 
 #include <charconv>
+#include <set>
 #include <sstream>
 
 extern char** environ;
@@ -107,15 +108,9 @@ std::string OptionSet::assign(Option& option, std::string_view value, std::strin
 
 OptionSet::Outcome OptionSet::parse(int argc, const char* const* argv,
                                     const std::map<std::string, std::string>& environment) {
-  for (auto& option : options_) {
-    const auto variable = environmentName(option.name);
-    if (auto it = environment.find(variable); it != environment.end()) {
-      if (auto error = assign(option, it->second, variable); !error.empty()) {
-        return {false, error};
-      }
-    }
-  }
-
+  // Flags first; the environment then fills in only what no flag set, so flags win even over a
+  // malformed variable.
+  std::set<std::string> from_flags;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg(argv[i]);
     if (arg == "--help" || arg == "-h") {
@@ -142,6 +137,19 @@ OptionSet::Outcome OptionSet::parse(int argc, const char* const* argv,
     }
     if (auto error = assign(*option, value, "--" + option->name); !error.empty()) {
       return {false, error};
+    }
+    from_flags.insert(option->name);
+  }
+
+  for (auto& option : options_) {
+    if (from_flags.count(option.name) != 0) {
+      continue;
+    }
+    const auto variable = environmentName(option.name);
+    if (auto it = environment.find(variable); it != environment.end()) {
+      if (auto error = assign(option, it->second, variable); !error.empty()) {
+        return {false, error};
+      }
     }
   }
   return {};

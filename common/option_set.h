@@ -27,8 +27,8 @@ class OptionSet {
   void add(std::string name, std::string description, bool& target);
   void add(std::string name, std::string description, std::chrono::milliseconds& target);
 
-  // Reads the environment first, then argv. Leaves targets at their defaults where nothing is
-  // given. Stops at the first bad value or unknown flag.
+  // Reads argv, then the environment for the options no flag set. Leaves targets at their
+  // defaults where nothing is given. Stops at the first bad value or unknown flag.
   Outcome parse(int argc, const char* const* argv,
                 const std::map<std::string, std::string>& environment);
 

@@ -5,13 +5,25 @@
 #include "common/log.h"
 
 namespace ledger::gateway {
+namespace {
+
+// What a message in flight carries as its opaque: who waits for it, and since when.
+struct InFlight {
+  std::string correlation_id;
+  std::chrono::steady_clock::time_point produced_at;
+};
+
+}  // namespace
 
 CommandPublisher::CommandPublisher(const std::string& brokers, std::string topic,
                                    std::chrono::milliseconds produce_timeout,
-                                   DeliveryFailed on_failure)
+                                   DeliveryFailed on_failure, metrics::Histogram& delivery_duration,
+                                   metrics::Counter& produce_errors)
     : topic_(std::move(topic)),
       produce_timeout_(produce_timeout),
-      on_failure_(std::move(on_failure)) {
+      on_failure_(std::move(on_failure)),
+      delivery_duration_(delivery_duration),
+      produce_errors_(produce_errors) {
   // murmur2 on the key is what Java producers use by default, so a slot maps to one partition
   // whichever client publishes its commands.
   auto conf = kafka::makeConf({
@@ -42,7 +54,8 @@ std::string CommandPublisher::publish(const std::string& key, const std::string&
                         header_value.data(), static_cast<ssize_t>(header_value.size()));
   }
   // The opaque is owned by librdkafka once produce succeeds; onDelivery deletes it.
-  auto opaque = std::make_unique<std::string>(correlation_id);
+  auto opaque =
+      std::make_unique<InFlight>(InFlight{correlation_id, std::chrono::steady_clock::now()});
   const auto error = rd_kafka_producev(
       producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
@@ -58,9 +71,12 @@ std::string CommandPublisher::publish(const std::string& key, const std::string&
 
 void CommandPublisher::onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   auto* self = static_cast<CommandPublisher*>(opaque);
-  std::unique_ptr<std::string> correlation_id(static_cast<std::string*>(message->_private));
+  std::unique_ptr<InFlight> sent(static_cast<InFlight*>(message->_private));
+  self->delivery_duration_.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - sent->produced_at).count());
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    self->on_failure_(*correlation_id, rd_kafka_err2str(message->err));
+    self->produce_errors_.increment();
+    self->on_failure_(sent->correlation_id, rd_kafka_err2str(message->err));
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/kafka/kafka_config.h"
+#include "common/metrics.h"
 
 namespace ledger::gateway {
 
@@ -24,7 +25,8 @@ class CommandPublisher {
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
   CommandPublisher(const std::string& brokers, std::string topic,
-                   std::chrono::milliseconds produce_timeout, DeliveryFailed on_failure);
+                   std::chrono::milliseconds produce_timeout, DeliveryFailed on_failure,
+                   metrics::Histogram& delivery_duration, metrics::Counter& produce_errors);
   // Flushes what is queued (up to the produce timeout) and stops the delivery thread.
   ~CommandPublisher();
 
@@ -43,6 +45,8 @@ class CommandPublisher {
   std::string topic_;
   std::chrono::milliseconds produce_timeout_;
   DeliveryFailed on_failure_;
+  metrics::Histogram& delivery_duration_;
+  metrics::Counter& produce_errors_;
   kafka::Handle producer_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> broker_reachable_{false};

@@ -5,18 +5,21 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <thread>
 #include <vector>
 
 #include "common/api_error.h"
 #include "common/kafka/topic_admin.h"
 #include "common/log.h"
+#include "common/net/http_server.h"
 #include "common/reply.h"
 #include "services/gateway/api_routes.h"
 #include "services/gateway/command_publisher.h"
 #include "services/gateway/gateway_config.h"
-#include "services/gateway/http_server.h"
+#include "services/gateway/gateway_metrics.h"
 #include "services/gateway/pending_replies.h"
+#include "services/gateway/record_reader.h"
 #include "services/gateway/reply_listener.h"
 
 namespace asio = boost::asio;
@@ -62,11 +65,35 @@ int main(int argc, char** argv) {
                          {"io_threads", std::to_string(config.io_threads)},
                          {"reply_timeout_ms", std::to_string(config.reply_timeout.count())}});
 
-  // Dependencies first: the topic, then the reply channel.
+  // Token keys first: a bad key file stops start-up before anything else.
+  auth::VerifierSettings auth_settings;
+  if (!config.jwt_secret_file.empty()) {
+    std::ifstream in(config.jwt_secret_file);
+    if (!in) {
+      std::fprintf(stderr, "deployment-ledger-gateway: --jwt-secret-file: cannot read %s\n",
+                   config.jwt_secret_file.c_str());
+      return 2;
+    }
+    std::getline(in, auth_settings.hs256_secret);
+  }
+  auth_settings.jwks_path = config.jwks_file;
+  auth_settings.issuer = config.jwt_issuer;
+  auth_settings.audience = config.jwt_audience;
+  auth_settings.leeway = std::chrono::duration_cast<std::chrono::seconds>(config.jwt_leeway);
+  auto created = auth::JwtVerifier::create(auth_settings);
+  if (auto* error = std::get_if<std::string>(&created)) {
+    std::fprintf(stderr, "deployment-ledger-gateway: token keys: %s\n", error->c_str());
+    return 2;
+  }
+  const auto verifier = std::get<auth::JwtVerifier>(std::move(created));
+
+  // Dependencies next: the topic, then the reply channel.
   if (auto error = waitForTopics(config); !error.empty()) {
     log::error("kafka not reachable at start-up", {{"error", error}});
     return 1;
   }
+  metrics::Registry registry;
+  GatewayMetrics gateway_metrics(registry);
   PendingReplies pending;
   ReplyListener listener(config.database_url, std::string(kReplyChannelPrefix) + config.instance_id,
                          pending);
@@ -85,13 +112,17 @@ int main(int argc, char** argv) {
                            {503, encodeError({ErrorKind::kUnavailable,
                                               "the command could not be published: " + reason,
                                               {"request_id: " + correlation_id}})});
-        });
-    ApiRoutes routes({config.instance_id, config.reply_timeout, config.max_in_flight}, publisher,
-                     pending, listener);
+        },
+        gateway_metrics.delivery_duration, gateway_metrics.produce_errors);
+    RecordReader reader(config.database_url, config.query_threads, config.query_timeout);
+    ApiRoutes routes(
+        {config.instance_id, config.reply_timeout, config.max_in_flight, config.query_threads},
+        verifier, publisher, pending, listener, reader, registry, gateway_metrics);
 
     asio::io_context io(config.io_threads);
-    HttpServer server(io, {64 * 1024, 16 * 1024, config.read_timeout, config.read_timeout},
-                      [&routes](Request request) { return routes.handle(std::move(request)); });
+    net::HttpServer server(
+        io, {64 * 1024, 16 * 1024, config.read_timeout, config.read_timeout},
+        [&routes](net::Request request) { return routes.handle(std::move(request)); });
     server.listen(config.listen_address, static_cast<std::uint16_t>(config.port));
     log::info("listening",
               {{"url", "http://" + config.listen_address + ":" + std::to_string(server.port())}});

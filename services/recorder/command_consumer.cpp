@@ -18,6 +18,8 @@ command::Envelope readEnvelope(const rd_kafka_message_t& message) {
   envelope.id = kafka::headerValue(headers, command::kHeaderId.data());
   envelope.source = kafka::headerValue(headers, command::kHeaderSource.data());
   envelope.type = kafka::headerValue(headers, command::kHeaderType.data());
+  envelope.organization = kafka::headerValue(headers, command::kHeaderOrganization.data());
+  envelope.traceparent = kafka::headerValue(headers, kTraceparentHeader.data());
   envelope.reply_to = kafka::headerValue(headers, command::kHeaderReplyTo.data());
   envelope.correlation_id = kafka::headerValue(headers, command::kHeaderCorrelationId.data());
   return envelope;
@@ -34,14 +36,15 @@ std::string partitionList(const rd_kafka_topic_partition_list_t* partitions) {
 }  // namespace
 
 CommandConsumer::CommandConsumer(const RecorderConfig& config, RecordStore& store,
-                                 DeadLetterPublisher& dead_letters,
+                                 DeadLetterPublisher& dead_letters, RecorderMetrics& metrics,
                                  std::function<void()> after_commit)
     : config_(config),
       store_(store),
       dead_letters_(dead_letters),
+      metrics_(metrics),
       after_commit_(std::move(after_commit)) {
   // Offsets are stored by hand, after the database commit; the background commit then sends them.
-  auto conf = kafka::makeConf({
+  kafka::Settings settings{
       {"bootstrap.servers", config.brokers},
       {"group.id", config.group_id},
       {"enable.auto.offset.store", "false"},
@@ -50,7 +53,11 @@ CommandConsumer::CommandConsumer(const RecorderConfig& config, RecordStore& stor
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
       {"partition.assignment.strategy", "cooperative-sticky"},
-  });
+  };
+  if (!config.kafka_debug.empty()) {
+    settings.emplace_back("debug", config.kafka_debug);
+  }
+  auto conf = kafka::makeConf(settings);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &CommandConsumer::onRebalance);
   rd_kafka_conf_set_opaque(conf.get(), this);
   consumer_ = kafka::makeClient(RD_KAFKA_CONSUMER, std::move(conf));
@@ -119,8 +126,8 @@ void CommandConsumer::accept(Message message) {
     batch_deadline_ = std::chrono::steady_clock::now() + config_.batch_linger;
   }
   auto decoded = decodeCommand(raw);
-  pending_.push_back(
-      {std::move(message), std::move(decoded), raw.envelope.reply_to, raw.envelope.correlation_id});
+  pending_.push_back({std::move(message), std::move(decoded), raw.envelope.reply_to,
+                      raw.envelope.correlation_id, raw.envelope.traceparent});
 }
 
 bool CommandConsumer::flush() {
@@ -140,15 +147,7 @@ bool CommandConsumer::flush() {
   auto backoff = std::chrono::milliseconds(100);
   while (!commands.empty()) {
     try {
-      const auto started = std::chrono::steady_clock::now();
-      store_.applyBatch(commands);
-      after_commit_();
-      log::debug(
-          "applied a batch",
-          {{"commands", std::to_string(commands.size())},
-           {"duration_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
-                                              std::chrono::steady_clock::now() - started)
-                                              .count())}});
+      apply(commands);
       break;
     } catch (const StoreError& e) {
       if (!e.retryable()) {
@@ -157,6 +156,7 @@ bool CommandConsumer::flush() {
         applyOneByOne(valid);
         break;
       }
+      metrics_.database_retries.increment();
       log::warn("database unavailable; retrying the batch",
                 {{"commands", std::to_string(commands.size())},
                  {"error", e.what()},
@@ -187,8 +187,7 @@ void CommandConsumer::applyOneByOne(std::vector<Pending*>& valid) {
     auto backoff = std::chrono::milliseconds(100);
     while (true) {
       try {
-        store_.applyBatch({*pending->decoded.command});
-        after_commit_();
+        apply({*pending->decoded.command});
         break;
       } catch (const StoreError& e) {
         if (e.retryable()) {
@@ -197,12 +196,15 @@ void CommandConsumer::applyOneByOne(std::vector<Pending*>& valid) {
           }
           continue;
         }
-        log::error("command refused by the database",
-                   {{"partition", std::to_string(pending->message->partition)},
-                    {"offset", std::to_string(pending->message->offset)},
-                    {"ce_source", pending->decoded.command->source},
-                    {"ce_id", pending->decoded.command->id},
-                    {"error", e.what()}});
+        log::error(
+            "command refused by the database",
+            {{"partition", std::to_string(pending->message->partition)},
+             {"offset", std::to_string(pending->message->offset)},
+             {"ce_source", pending->decoded.command->source},
+             {"ce_id", pending->decoded.command->id},
+             {"trace_id",
+              pending->decoded.command->trace ? pending->decoded.command->trace->trace_id : ""},
+             {"error", e.what()}});
         pending->decoded.reason = PoisonReason::kRejected;
         pending->decoded.fault = e.what();
         pending->decoded.command.reset();
@@ -215,10 +217,12 @@ void CommandConsumer::applyOneByOne(std::vector<Pending*>& valid) {
 bool CommandConsumer::deadLetter(Pending& pending, std::string_view code,
                                  const std::string& reason) {
   const auto& message = *pending.message;
+  const auto trace = pending.traceparent ? parseTraceparent(*pending.traceparent) : std::nullopt;
   log::warn("dead-lettering a command", {{"partition", std::to_string(message.partition)},
                                          {"offset", std::to_string(message.offset)},
                                          {"code", std::string(code)},
-                                         {"reason", reason}});
+                                         {"reason", reason},
+                                         {"trace_id", trace ? trace->trace_id : ""}});
   if (pending.reply_to && pending.correlation_id) {
     Command routing;
     routing.reply_to = pending.reply_to;
@@ -233,6 +237,7 @@ bool CommandConsumer::deadLetter(Pending& pending, std::string_view code,
   while (true) {
     const auto error = dead_letters_.publish(message, code, reason);
     if (error.empty()) {
+      metrics_.dead_lettered.with({std::string(code)}).increment();
       return true;
     }
     log::error("publishing to the dead-letter topic failed; retrying", {{"error", error}});
@@ -240,6 +245,24 @@ bool CommandConsumer::deadLetter(Pending& pending, std::string_view code,
       return false;
     }
   }
+}
+
+void CommandConsumer::apply(const std::vector<Command>& commands) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto results = store_.applyBatch(commands);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  after_commit_();
+  std::size_t duplicates = 0;
+  for (const auto& result : results) {
+    duplicates += result.duplicate ? 1 : 0;
+  }
+  metrics_.commands.with({"applied"}).increment(static_cast<double>(results.size() - duplicates));
+  metrics_.commands.with({"duplicate"}).increment(static_cast<double>(duplicates));
+  metrics_.batch_size.observe(static_cast<double>(commands.size()));
+  metrics_.transaction_duration.observe(seconds);
+  log::debug("applied a batch", {{"commands", std::to_string(commands.size())},
+                                 {"duration_ms", std::to_string(seconds * 1000)}});
 }
 
 void CommandConsumer::storeOffsets() {
@@ -253,6 +276,17 @@ void CommandConsumer::storeOffsets() {
       rd_kafka_topic_partition_list_new(static_cast<int>(next.size()));
   for (const auto& [where, offset] : next) {
     rd_kafka_topic_partition_list_add(list, where.first.c_str(), where.second)->offset = offset;
+  }
+  // Lag from the watermarks librdkafka caches from fetch responses; no broker round trip.
+  for (const auto& [where, offset] : next) {
+    int64_t low = 0;
+    int64_t high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), where.first.c_str(), where.second, &low,
+                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high >= 0) {
+      metrics_.consumer_lag.with({std::to_string(where.second)})
+          .set(static_cast<double>(std::max<int64_t>(high - offset, 0)));
+    }
   }
   if (const auto error = rd_kafka_offsets_store(consumer_.get(), list);
       error != RD_KAFKA_RESP_ERR_NO_ERROR) {

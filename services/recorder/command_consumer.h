@@ -16,6 +16,7 @@
 #include "services/recorder/dead_letter_publisher.h"
 #include "services/recorder/record_store.h"
 #include "services/recorder/recorder_config.h"
+#include "services/recorder/recorder_metrics.h"
 
 namespace ledger::recorder {
 
@@ -23,7 +24,8 @@ class CommandConsumer {
  public:
   // after_commit runs on the consumer thread after each committed batch.
   CommandConsumer(const RecorderConfig& config, RecordStore& store,
-                  DeadLetterPublisher& dead_letters, std::function<void()> after_commit);
+                  DeadLetterPublisher& dead_letters, RecorderMetrics& metrics,
+                  std::function<void()> after_commit);
   ~CommandConsumer();
 
   // Consumes until stop becomes true, then applies what it holds, commits offsets and leaves the
@@ -43,6 +45,7 @@ class CommandConsumer {
     // of its rejection.
     std::optional<std::string> reply_to;
     std::optional<std::string> correlation_id;
+    std::optional<std::string> traceparent;
   };
 
   static void onRebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t event,
@@ -55,12 +58,15 @@ class CommandConsumer {
   void applyOneByOne(std::vector<Pending*>& valid);
   bool deadLetter(Pending& pending, std::string_view code, const std::string& reason);
   void storeOffsets();
+  // Applies a batch and records its metrics; throws what the store throws.
+  void apply(const std::vector<Command>& commands);
   // Sleeps for the current backoff (doubling up to the maximum). False if stop was requested.
   bool backOff(std::chrono::milliseconds& backoff);
 
   const RecorderConfig& config_;
   RecordStore& store_;
   DeadLetterPublisher& dead_letters_;
+  RecorderMetrics& metrics_;
   std::function<void()> after_commit_;
   kafka::Handle consumer_;
   const std::atomic<bool>* stop_ = nullptr;

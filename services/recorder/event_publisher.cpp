@@ -8,6 +8,7 @@
 #include "common/command.h"
 #include "common/log.h"
 #include "common/service_event.h"
+#include "common/trace_context.h"
 
 namespace ledger::recorder {
 namespace {
@@ -36,7 +37,9 @@ void addHeader(rd_kafka_headers_t* headers, std::string_view name, std::string_v
 
 }  // namespace
 
-EventPublisher::EventPublisher(EventPublisherSettings settings) : settings_(std::move(settings)) {
+EventPublisher::EventPublisher(EventPublisherSettings settings, metrics::Counter& published,
+                               metrics::Counter& errors)
+    : settings_(std::move(settings)), published_(published), errors_(errors) {
   auto conf = kafka::makeConf({
       {"bootstrap.servers", settings_.brokers},
       {"enable.idempotence", "true"},
@@ -77,12 +80,14 @@ void EventPublisher::run() {
     int published = 0;
     try {
       published = publishBatch();
+      published_.increment(published);
       if (failing) {
         log::info("publishing events again");
         failing = false;
       }
       backoff = std::chrono::milliseconds(100);
     } catch (const std::exception& e) {
+      errors_.increment();
       if (!failing) {
         log::error("publishing events failed; retrying",
                    {{"topic", settings_.topic}, {"error", e.what()}});
@@ -117,7 +122,8 @@ int EventPublisher::publishBatch() {
       return 0;  // another recorder is publishing
     }
     const auto rows = tx.exec_params(
-        "select position, event_id, event_type, slot_key, payload, event_time from event_outbox "
+        "select position, event_id, event_type, slot_key, payload, event_time, traceparent "
+        "from event_outbox "
         "order by position limit $1",
         settings_.batch_max);
     if (rows.empty()) {
@@ -140,6 +146,9 @@ int EventPublisher::publishBatch() {
       addHeader(headers, "ce_subject", slot);
       addHeader(headers, "ce_partitionkey", slot);
       addHeader(headers, command::kHeaderContentType, command::kContentType);
+      if (!rows[i][6].is_null()) {
+        addHeader(headers, kTraceparentHeader, rows[i][6].as<std::string>());
+      }
       const auto error =
           rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(settings_.topic.c_str()),
                             RD_KAFKA_V_KEY(slot.data(), slot.size()),

@@ -16,6 +16,7 @@
 #include <pqxx/connection>
 
 #include "common/kafka/kafka_config.h"
+#include "common/metrics.h"
 
 namespace ledger::recorder {
 
@@ -31,7 +32,8 @@ struct EventPublisherSettings {
 
 class EventPublisher {
  public:
-  explicit EventPublisher(EventPublisherSettings settings);
+  EventPublisher(EventPublisherSettings settings, metrics::Counter& published,
+                 metrics::Counter& errors);
   // Stops the thread after one last pass over the outbox.
   ~EventPublisher();
 
@@ -45,6 +47,8 @@ class EventPublisher {
   int publishBatch();
 
   EventPublisherSettings settings_;
+  metrics::Counter& published_;
+  metrics::Counter& errors_;
   kafka::Handle producer_;
   std::unique_ptr<pqxx::connection> connection_;  // used on the publisher thread only
   std::atomic<bool> stopping_{false};

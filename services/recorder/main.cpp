@@ -1,16 +1,24 @@
 // deployment-ledger-recorder: consumes record-deployment commands from Kafka and applies them to
 // PostgreSQL exactly once, replying to the gateway that asked once the write is committed.
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http.hpp>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <thread>
 
+#include "common/json_codec.h"
 #include "common/kafka/topic_admin.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/net/http_server.h"
 #include "services/recorder/command_consumer.h"
 #include "services/recorder/event_publisher.h"
+#include "services/recorder/health_probe.h"
 #include "services/recorder/migrator.h"
 #include "services/recorder/recorder_config.h"
+#include "services/recorder/recorder_metrics.h"
 #include "services/recorder/store_error.h"
 
 namespace {
@@ -18,6 +26,36 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 void onSignal(int) { g_stop.store(true); }
+
+// The admin port's routes; none needs a token.
+boost::asio::awaitable<ledger::net::Response> serveAdmin(
+    ledger::net::Request request, const ledger::metrics::Registry& registry,
+    const ledger::recorder::HealthProbe& probe) {
+  namespace http = boost::beast::http;
+  using ledger::net::jsonResponse;
+  const std::string_view target(request.target().data(), request.target().size());
+  const auto path = target.substr(0, target.find('?'));
+  if (request.method() != http::verb::get) {
+    co_return jsonResponse(405, ledger::encodeErrorBody(12, "only GET is allowed here"), 11, true);
+  }
+  if (path == "/healthz") {
+    co_return jsonResponse(200, R"({"status":"ok"})", 11, true);
+  }
+  if (path == "/readyz") {
+    const auto problems = probe.problems();
+    co_return problems.empty()
+        ? jsonResponse(200, R"({"status":"ready"})", 11, true)
+        : jsonResponse(503, ledger::encodeErrorBody(14, "not ready", problems), 11, true);
+  }
+  if (path == "/metrics") {
+    ledger::net::Response response{http::status::ok, 11};
+    response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    response.body() = registry.render();
+    co_return response;
+  }
+  co_return jsonResponse(404, ledger::encodeErrorBody(5, "no route for " + std::string(path)), 11,
+                         true);
+}
 
 // Runs step until it returns an empty string or the deadline passes, pausing between tries.
 // Returns the last error, or empty on success.
@@ -89,14 +127,38 @@ int main(int argc, char** argv) {
   }
 
   try {
+    // The admin port: liveness, readiness and metrics, on a thread of its own.
+    metrics::Registry registry;
+    recorder::RecorderMetrics recorder_metrics(registry);
+    recorder::HealthProbe probe(config.brokers, config.database_url, std::chrono::seconds(2));
+    probe.start();
+    boost::asio::io_context admin_io(1);
+    net::HttpServer admin(admin_io, {}, [&](net::Request request) {
+      return serveAdmin(std::move(request), registry, probe);
+    });
+    admin.listen(config.admin_address, static_cast<std::uint16_t>(config.admin_port));
+    log::info("admin server listening",
+              {{"url", "http://" + config.admin_address + ":" + std::to_string(admin.port())}});
+    std::thread admin_thread([&admin_io] { admin_io.run(); });
+    struct StopAdmin {
+      boost::asio::io_context& io;
+      std::thread& thread;
+      ~StopAdmin() {
+        io.stop();
+        thread.join();
+      }
+    } stop_admin{admin_io, admin_thread};
+
     recorder::RecordStore store(config.database_url, config.statement_timeout);
     recorder::DeadLetterPublisher dead_letters(config.brokers, config.dead_letter_topic,
                                                config.kafka_timeout);
-    recorder::EventPublisher events({config.brokers, config.events_topic, config.database_url,
-                                     config.outbox_batch_max, config.outbox_poll,
-                                     config.kafka_timeout, config.retry_backoff_max});
+    recorder::EventPublisher events(
+        {config.brokers, config.events_topic, config.database_url, config.outbox_batch_max,
+         config.outbox_poll, config.kafka_timeout, config.retry_backoff_max},
+        recorder_metrics.events_published, recorder_metrics.event_publish_errors);
     events.start();
-    recorder::CommandConsumer consumer(config, store, dead_letters, [&events] { events.wake(); });
+    recorder::CommandConsumer consumer(config, store, dead_letters, recorder_metrics,
+                                       [&events] { events.wake(); });
     consumer.run(g_stop);
   } catch (const std::exception& e) {
     log::error("recorder stopped on an error", {{"error", e.what()}});

@@ -30,6 +30,12 @@ std::variant<RecorderConfig, ConfigExit> parseRecorderConfig(int argc, const cha
               c.startup_timeout);
   options.add("kafka-timeout", "timeout of Kafka admin calls and dead-letter deliveries",
               c.kafka_timeout);
+  options.add("admin-address", "IP address of the admin HTTP server (healthz, readyz, metrics)",
+              c.admin_address);
+  options.add("admin-port", "port of the admin HTTP server (0 picks a free one)", c.admin_port, 0,
+              65535);
+  options.add("kafka-debug", "librdkafka debug contexts for the consumer (e.g. consumer,fetch)",
+              c.kafka_debug);
   options.add("log-level", "debug, info, warn or error", c.log_level);
   options.add("log-format", "json (one object a line) or text", c.log_format);
   options.add("migrate-only", "apply schema migrations and exit", c.migrate_only);

@@ -23,6 +23,9 @@ struct RecorderConfig {
   std::chrono::milliseconds retry_backoff_max{5000};
   std::chrono::milliseconds startup_timeout{60000};
   std::chrono::milliseconds kafka_timeout{10000};
+  std::string admin_address = "127.0.0.1";
+  int admin_port = 8081;
+  std::string kafka_debug;  // librdkafka debug contexts, e.g. "consumer,fetch"; empty: none
   std::string log_level = "info";
   std::string log_format = "json";
   bool migrate_only = false;

@@ -45,6 +45,11 @@ TEST_F(OptionSetTest, FlagsWinOverEnvironment) {
   EXPECT_EQ(config_.address, "0.0.0.0");
 }
 
+TEST_F(OptionSetTest, FlagOverridesEvenAMalformedVariable) {
+  EXPECT_EQ(parse({"--port=81"}, {{"DEPLOYMENTS_PORT", "http"}}).error, "");
+  EXPECT_EQ(config_.port, 81);
+}
+
 TEST_F(OptionSetTest, AcceptsSeparateValuesBareBooleansAndDurations) {
   EXPECT_EQ(parse({"--port", "81", "--verbose", "--timeout=250ms"}).error, "");
   EXPECT_EQ(config_.port, 81);

@@ -15,7 +15,7 @@
 #include <functional>
 #include <string>
 
-namespace ledger::gateway {
+namespace ledger::net {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
@@ -58,4 +58,4 @@ class HttpServer {
 // A JSON response with the given status and body.
 Response jsonResponse(unsigned status, std::string body, unsigned version, bool keep_alive);
 
-}  // namespace ledger::gateway
+}  // namespace ledger::net

@@ -1,4 +1,4 @@
-#include "services/gateway/http_server.h"
+#include "common/net/http_server.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,7 +14,7 @@
 #include "common/api_error.h"
 #include "common/log.h"
 
-namespace ledger::gateway {
+namespace ledger::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -153,4 +153,4 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-}  // namespace ledger::gateway
+}  // namespace ledger::net
