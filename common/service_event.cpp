@@ -123,7 +123,6 @@ std::string encodeServiceEvent(const ServiceEvent& event) {
   writer.StartObject();
   put(writer, "id", slot);
   put(writer, "source", kSubjectSource);
-  put(writer, "type", "service");
   writer.Key("content");
   writer.StartObject();
   writer.Key("environment");
@@ -131,7 +130,10 @@ std::string encodeServiceEvent(const ServiceEvent& event) {
   put(writer, "id", record.environment_name);
   put(writer, "source", kSubjectSource);
   writer.EndObject();
-  put(writer, "artifactId", artifactPurl(record.artifact));
+  // service.removed names no artifact in CDEvents 0.5; customData still holds the record.
+  if (event.kind != EventKind::kRemoved) {
+    put(writer, "artifactId", artifactPurl(record.artifact));
+  }
   writer.EndObject();
   writer.EndObject();
 

@@ -45,7 +45,8 @@ struct ServiceEvent {
 
 std::string eventId(const std::string& record_id, int revision);
 
-// The CDEvent JSON: context, subject (the slot, its environment and artifact), and customData
+// The CDEvent JSON: context, subject (the slot, its environment and, unless removed, its
+// artifact), and customData
 // holding the record in the API's shape and, for supersessions, what replaced what.
 std::string encodeServiceEvent(const ServiceEvent& event);
 

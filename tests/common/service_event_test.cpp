@@ -79,6 +79,21 @@ TEST(ServiceEventTest, EncodesCdEventWithRecordAndSupersession) {
   EXPECT_STREQ(doc["customData"]["deployment_record"]["id"].GetString(), "rec-2");
   EXPECT_STREQ(doc["customData"]["supersession"]["superseded_record_id"].GetString(), "rec-1");
   EXPECT_STREQ(doc["customData"]["supersession"]["replacing_record_id"].GetString(), "rec-2");
+  EXPECT_FALSE(doc["subject"].HasMember("type")) << "CDEvents 0.5 subjects have no type";
+}
+
+TEST(ServiceEventTest, RemovedEventNamesNoArtifact) {
+  ServiceEvent event;
+  event.kind = EventKind::kRemoved;
+  event.id = eventId("rec-1", 2);
+  event.record.environment_name = "prod";
+  event.record.deployment_name = "api";
+  event.record.status = DeploymentStatus::kDecommissioned;
+  rapidjson::Document doc;
+  doc.Parse(encodeServiceEvent(event).c_str());
+  EXPECT_FALSE(doc["subject"]["content"].HasMember("artifactId"));
+  EXPECT_STREQ(doc["customData"]["deployment_record"]["status"].GetString(), "DECOMMISSIONED");
+  EXPECT_FALSE(doc["customData"].HasMember("supersession"));
 }
 
 TEST(ServiceEventTest, EventIdIsStableForAChange) {

@@ -30,8 +30,8 @@ int validate(const std::string& topic, const std::vector<KafkaMessage>& messages
   const std::string path = "/tmp/ledger-test-messages-" + uniqueSuffix() + ".jsonl";
   writeJsonLines(path, topic, messages);
   const std::string root = LEDGER_SOURCE_DIR;
-  const std::string command = "python3 " + root + "/tests/contract/validate_messages.py " + root +
-                              "/schemas/messages " + path;
+  const std::string command = "/usr/bin/python3 " + root + "/tests/contract/validate_messages.py " +
+                              root + "/schemas/messages " + path;
   return WEXITSTATUS(std::system(command.c_str()));
 }
 
@@ -40,6 +40,7 @@ std::map<std::string, std::string> commandHeaders(const std::string& id) {
           {std::string(command::kHeaderId), id},
           {std::string(command::kHeaderSource), "//ci/load"},
           {std::string(command::kHeaderType), std::string(command::kRecordDeploymentType)},
+          {std::string(command::kHeaderOrganization), "dev"},
           {std::string(command::kHeaderContentType), "application/json"}};
 }
 
@@ -117,6 +118,38 @@ TEST_F(EventsTest, EachChangeEmitsOneEventOfItsType) {
 
   EXPECT_EQ(validate(stack.events_topic, events), 0);
   EXPECT_EQ(validate(stack.commands_topic, readTopic(testBrokers(), stack.commands_topic)), 0);
+}
+
+TEST_F(EventsTest, TraceContextTravelsFromRequestToCommandAndEvent) {
+  LedgerStack stack;
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  ASSERT_EQ(stack
+                .post(requestBody(env_, "api", digestOf(env_)),
+                      {{"traceparent", "00-" + trace_id + "-00f067aa0ba902b7-01"}})
+                .status,
+            200);
+  ASSERT_EQ(stack.post(requestBody(env_, "web", digestOf(env_))).status, 200);  // no trace given
+
+  std::vector<KafkaMessage> events;
+  ASSERT_TRUE(eventually(
+      [&] {
+        events = slotEvents(stack, env_ + "/api");
+        return !events.empty();
+      },
+      std::chrono::seconds(30)));
+  const auto& event_trace = events.front().headers.at("traceparent");
+  EXPECT_EQ(event_trace.substr(3, 32), trace_id);
+  EXPECT_NE(event_trace.substr(36, 16), "00f067aa0ba902b7") << "the gateway adds its own span";
+
+  std::map<std::string, std::string> command_traces;
+  for (const auto& command : readTopic(testBrokers(), stack.commands_topic)) {
+    command_traces[*command.key] = command.headers.at("traceparent");
+  }
+  EXPECT_EQ(command_traces.at(env_ + "/api").substr(3, 32), trace_id);
+  // Without a traceparent the gateway starts a trace of its own.
+  const auto started = command_traces.at(env_ + "/web");
+  EXPECT_EQ(started.size(), 55u);
+  EXPECT_NE(started.substr(3, 32), trace_id);
 }
 
 TEST_F(EventsTest, KilledRecorderLosesNoCommandAndNoEvent) {

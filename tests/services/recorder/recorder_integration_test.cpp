@@ -46,12 +46,14 @@ class RecorderTest : public ::testing::Test {
     return row.substr(start, row.find('|', start) - start);
   }
 
-  static std::map<std::string, std::string> headers(const std::string& id,
-                                                    const std::string& source = "//ci/test") {
+  // Command headers; the id is made unique to this test run, since applied identities persist.
+  std::map<std::string, std::string> headers(const std::string& id,
+                                             const std::string& source = "//ci/test") const {
     return {{std::string(command::kHeaderSpecVersion), "1.0"},
-            {std::string(command::kHeaderId), id},
+            {std::string(command::kHeaderId), env_ + "-" + id},
             {std::string(command::kHeaderSource), source},
-            {std::string(command::kHeaderType), std::string(command::kRecordDeploymentType)}};
+            {std::string(command::kHeaderType), std::string(command::kRecordDeploymentType)},
+            {std::string(command::kHeaderOrganization), "dev"}};
   }
 
   std::string env_;
@@ -131,7 +133,7 @@ TEST_F(RecorderTest, PoisonMessagesAreDeadLetteredAndValidOnesAroundThemApply) {
 
   std::map<std::string, std::string> code_by_id;
   for (const auto& message : dead) {
-    const auto id = message.headers.count("ce_id") ? message.headers.at("ce_id") : "";
+    const auto id = message.headers.at("ce_id").substr(env_.size() + 1);
     code_by_id[id] = message.headers.at("ledger_dlq_error_code");
     EXPECT_FALSE(message.headers.at("ledger_dlq_reason").empty());
     EXPECT_EQ(message.headers.at("ledger_dlq_original_topic"), stack.commands_topic);
@@ -145,7 +147,7 @@ TEST_F(RecorderTest, PoisonMessagesAreDeadLetteredAndValidOnesAroundThemApply) {
                                                             {"p-5", "VALUE_TOO_LARGE"}}));
   // The dead letter keeps the original value unchanged.
   for (const auto& message : dead) {
-    if (message.headers.at("ce_id") == "p-1") {
+    if (message.headers.at("ce_id") == env_ + "-p-1") {
       EXPECT_EQ(message.value, "not json");
     }
   }
