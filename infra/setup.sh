@@ -12,9 +12,9 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev librdkafka-dev libpqxx-dev rapidjson-dev libgtest-dev libgmock-dev
   libssl-dev libspdlog-dev clang-format
-  postgresql postgresql-contrib kcat
+  postgresql postgresql-contrib kcat openssl curl
   openjdk-17-jre-headless maven
-  python3 python3-yaml
+  python3 python3-yaml python3-jsonschema python3-prometheus-client
 )
 
 missing=()

@@ -27,21 +27,22 @@ int main(int argc, char** argv) {
   messages.reserve(commands);
   for (int i = 0; i < commands; ++i) {
     const auto slot = "svc-" + std::to_string(i % slots);
-    messages.push_back(
-        {env + "/" + slot, requestBody(env, slot, digestOf(env + std::to_string(i))),
-         {{std::string(ledger::command::kHeaderSpecVersion), "1.0"},
-          {std::string(ledger::command::kHeaderId), std::to_string(i)},
-          {std::string(ledger::command::kHeaderSource), "//bench/" + env},
-          {std::string(ledger::command::kHeaderType),
-           std::string(ledger::command::kRecordDeploymentType)}}});
+    messages.push_back({env + "/" + slot,
+                        requestBody(env, slot, digestOf(env + std::to_string(i))),
+                        {{std::string(ledger::command::kHeaderSpecVersion), "1.0"},
+                         {std::string(ledger::command::kHeaderId), std::to_string(i)},
+                         {std::string(ledger::command::kHeaderSource), "//bench/" + env},
+                         {std::string(ledger::command::kHeaderType),
+                          std::string(ledger::command::kRecordDeploymentType)},
+                         {std::string(ledger::command::kHeaderOrganization), "dev"}}});
   }
   produceAll(testBrokers(), stack.commands_topic, messages);
 
   const auto started = std::chrono::steady_clock::now();
   stack.startRecorder();
-  const bool done = eventually(
-      [&] { return groupLag(testBrokers(), stack.group_id, stack.commands_topic) == 0; },
-      std::chrono::minutes(10));
+  const bool done =
+      eventually([&] { return groupLag(testBrokers(), stack.group_id, stack.commands_topic) == 0; },
+                 std::chrono::minutes(10));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!done) {
