@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=infra/env.sh
 source "${here}/env.sh"
-build="${1:-${LEDGER_ROOT}/build}"
+build="$(cd "${1:-${LEDGER_ROOT}/build}" && pwd)"
 # shellcheck source=infra/with_infra.sh
 source "${here}/with_infra.sh"
 

@@ -55,6 +55,9 @@ void LedgerStack::startRecorder() {
   // Owning at least one partition means the group has settled for this member.
   const bool ready = eventually(
       [&] {
+        if (!recorder_->running()) {
+          return true;  // exited: reported below
+        }
         const auto log = recorder_->log();
         return log.find("\"partitions assigned\",\"partitions\":\"0") != std::string::npos ||
                log.find("\"partitions assigned\",\"partitions\":\"1") != std::string::npos ||
@@ -62,8 +65,9 @@ void LedgerStack::startRecorder() {
                log.find("\"partitions assigned\",\"partitions\":\"3") != std::string::npos;
       },
       std::chrono::seconds(60));
-  if (!ready) {
-    throw std::runtime_error("recorder did not get partitions; log:\n" + recorder_->log());
+  if (!ready || !recorder_->running()) {
+    throw std::runtime_error("recorder did not get partitions (" + serviceBinary("recorder") +
+                             "); log:\n" + recorder_->log());
   }
 }
 

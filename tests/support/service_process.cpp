@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -35,6 +37,8 @@ ServiceProcess::ServiceProcess(std::string binary, std::vector<std::string> args
     ::dup2(fd, STDOUT_FILENO);
     ::dup2(fd, STDERR_FILENO);
     ::execv(binary.c_str(), argv.data());
+    const std::string failure = "exec " + binary + " failed: " + std::strerror(errno) + "\n";
+    (void)!::write(STDERR_FILENO, failure.data(), failure.size());
     std::_Exit(127);
   }
   ::close(fd);
