@@ -2,10 +2,27 @@
 
 #include <stdexcept>
 
+#include "common/log.h"
+
 namespace ledger::kafka {
+
+namespace {
+
+// librdkafka's own log lines go through the service's logger, as structured records.
+void forwardLog(const rd_kafka_t* client, int level, const char* facility, const char* message) {
+  const auto severity = level <= 3   ? log::Level::kError
+                        : level <= 5 ? log::Level::kWarn
+                        : level == 6 ? log::Level::kInfo
+                                     : log::Level::kDebug;
+  log::write(severity, "kafka client",
+             {{"client", rd_kafka_name(client)}, {"facility", facility}, {"detail", message}});
+}
+
+}  // namespace
 
 Conf makeConf(const Settings& settings) {
   Conf conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), forwardLog);
   char error[512];
   for (const auto& [name, value] : settings) {
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof error) !=

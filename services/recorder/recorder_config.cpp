@@ -34,7 +34,7 @@ std::variant<RecorderConfig, ConfigExit> parseRecorderConfig(int argc, const cha
               c.admin_address);
   options.add("admin-port", "port of the admin HTTP server (0 picks a free one)", c.admin_port, 0,
               65535);
-  options.add("kafka-debug", "librdkafka debug contexts for the consumer (e.g. consumer,fetch)",
+  options.add("kafka-debug", "librdkafka debug contexts for the consumer, logged at debug level",
               c.kafka_debug);
   options.add("log-level", "debug, info, warn or error", c.log_level);
   options.add("log-format", "json (one object a line) or text", c.log_format);

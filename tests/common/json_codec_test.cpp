@@ -9,8 +9,8 @@ namespace {
 const std::string kDigest = "sha256:" + std::string(64, 'c');
 
 std::string validBody() {
-  return R"({"environment_name":"prod","deployment_name":"api","logical_environment_name":"production",)"
-         R"("artifact_digest":")" +
+  return R"({"environment_name":"prod","deployment_name":"api",)"
+         R"("logical_environment_name":"production","artifact_digest":")" +
          kDigest +
          R"(","kind":"CONTAINER_IMAGE","artifact_name":"ghcr.io/acme/api",)"
          R"("artifact_version":"1.2.3","status":"DEPLOYED"})";
