@@ -81,12 +81,10 @@ void CommandConsumer::run(const std::atomic<bool>& stop) {
   log::info("consuming commands", {{"topic", config_.commands_topic}, {"group", config_.group_id}});
 
   while (!stop.load()) {
-    auto wait = std::chrono::milliseconds(200);
-    if (!pending_.empty()) {
-      wait = std::max(std::chrono::milliseconds(0),
-                      std::chrono::duration_cast<std::chrono::milliseconds>(
-                          batch_deadline_ - std::chrono::steady_clock::now()));
-    }
+    // With a batch open, take only what librdkafka already holds: a batch grows while messages
+    // keep arriving and is applied as soon as they pause, so a lone command never waits.
+    const auto wait =
+        pending_.empty() ? std::chrono::milliseconds(200) : std::chrono::milliseconds(0);
     Message message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(wait.count())));
     const bool idle = !message;
     if (message) {

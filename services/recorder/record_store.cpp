@@ -2,6 +2,10 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
 #include <set>
 
 #include "common/json_codec.h"
@@ -63,46 +67,45 @@ void prepareStatements(pqxx::connection& c) {
   c.prepare("update_artifact",
             "update artifacts set kind = $2, name = $3, version = $4 where id = $1::uuid");
   c.prepare("lock_current_records",
-            "select r.id, r.environment_id, r.deployment_name, a.digest, r.status, l.name "
-            "from deployment_records r "
-            "join unnest($1::uuid[], $2::text[]) as s (environment_id, deployment_name) "
-            "on r.environment_id = s.environment_id and r.deployment_name = s.deployment_name "
-            "join artifacts a on a.id = r.artifact_id "
-            "join logical_environments l on l.id = r.logical_environment_id "
-            "where r.is_current order by r.id for update of r");
-  c.prepare("retire_record",
-            "update deployment_records set is_current = false, "
-            "status = case when $2 then 'SUPERSEDED' else status end, "
-            "updated_at = case when $2 then clock_timestamp() else updated_at end "
-            "where id = $1::uuid");
-  // held_before is read from the snapshot before the insert: whether the digest held the slot.
-  c.prepare("insert_record",
-            "with t as (select clock_timestamp() as now), "
-            "held as (select $7 and exists (select 1 from deployment_records "
-            "where environment_id = $2::uuid and deployment_name = $3 "
-            "and artifact_id = $5::uuid) as before), "
-            "r as (insert into deployment_records (organization, environment_id, "
-            "deployment_name, logical_environment_id, artifact_id, status, is_current, "
-            "created_at, updated_at, last_seen_at) select $1, $2::uuid, $3, $4::uuid, $5::uuid, "
-            "$6, true, t.now, t.now, t.now from t returning *) "
-            "select r.id, " +
+            "select r.id, r.environment_id, r.deployment_name, a.digest, r.status, l.name, "
+            "r.revision, " +
                 micros("r.created_at") + ", " + micros("r.updated_at") + ", " +
-                micros("r.last_seen_at") + ", r.revision, held.before from r, held");
-  c.prepare("update_record",
-            "with t as (select clock_timestamp() as now) "
-            "update deployment_records set status = $2, logical_environment_id = $3::uuid, "
-            "last_seen_at = t.now, updated_at = case when $4 then t.now else updated_at end, "
-            "revision = revision + case when $4 then 1 else 0 end from t where id = $1::uuid "
-            "returning " +
-                micros("created_at") + ", " + micros("updated_at") + ", " + micros("last_seen_at") +
-                ", revision");
-  // Settles the claim, queues the event (when there is one) and the reply (when one is wanted).
-  c.prepare("finish_command",
-            "with settled as (update applied_commands set record_id = $4::uuid "
-            "where organization = $1 and source = $2 and id = $3), "
+                micros("r.last_seen_at") +
+                " from deployment_records r "
+                "join unnest($1::uuid[], $2::text[]) as s (environment_id, deployment_name) "
+                "on r.environment_id = s.environment_id and r.deployment_name = s.deployment_name "
+                "join artifacts a on a.id = r.artifact_id "
+                "join logical_environments l on l.id = r.logical_environment_id "
+                "where r.is_current order by r.id for update of r");
+  // Which of the batch's (slot, artifact) pairs have held the slot before: a rollback if again.
+  c.prepare("held_before",
+            "select distinct r.environment_id, r.deployment_name, r.artifact_id "
+            "from deployment_records r "
+            "join unnest($1::uuid[], $2::text[], $3::uuid[]) as k (environment_id, "
+            "deployment_name, artifact_id) on r.environment_id = k.environment_id "
+            "and r.deployment_name = k.deployment_name and r.artifact_id = k.artifact_id");
+  // One round trip per command: retire the current record (a create), insert or update the
+  // record, settle the claim, queue the event and send the reply. The one-current-record rule is
+  // checked at commit, so retiring and inserting in one statement is fine.
+  c.prepare("write_command",
+            "with retired as (update deployment_records set is_current = false, "
+            "status = case when $14 then 'SUPERSEDED' else status end, "
+            "updated_at = case when $14 then $10::timestamptz else updated_at end "
+            "where $12 and id = nullif($13, '')::uuid), "
+            "inserted as (insert into deployment_records (id, organization, environment_id, "
+            "deployment_name, logical_environment_id, artifact_id, status, is_current, "
+            "created_at, updated_at, last_seen_at, revision) select $1::uuid, $2, $3::uuid, $4, "
+            "$5::uuid, $6::uuid, $7, true, $8::timestamptz, $9::timestamptz, $10::timestamptz, $11 "
+            "where $12), "
+            "updated as (update deployment_records set status = $7, logical_environment_id = "
+            "$5::uuid, updated_at = $9::timestamptz, last_seen_at = $10::timestamptz, "
+            "revision = $11 where not $12 and id = $1::uuid), "
+            "settled as (update applied_commands set record_id = $1::uuid "
+            "where organization = $2 and source = $15 and id = $16), "
             "queued as (insert into event_outbox (event_id, event_type, slot_key, event_time, "
-            "payload, traceparent) select $5, $6, $7, $8, $9, nullif($12, '') where $5 <> '') "
-            "select pg_notify($10, $11) where $10 <> ''");
+            "payload, traceparent) select $17, $18, $19, $20, $21, nullif($22, '') "
+            "where $17 <> '') "
+            "select pg_notify($23, $24) where $23 <> ''");
   c.prepare("load_record",
             "select " + pg::kRecordColumns + pg::kRecordJoins + "where r.id = $1::uuid");
   c.prepare("notify", "select pg_notify($1, $2)");
@@ -119,7 +122,32 @@ struct ArtifactState {
 struct SlotState {
   std::string record_id;
   CurrentRecord current;
+  int revision = 1;
+  TimestampMicros created_at = 0;
+  TimestampMicros updated_at = 0;
+  TimestampMicros last_seen_at = 0;
 };
+
+// A version 4 UUID in canonical text form.
+std::string newUuid() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::uint64_t high = generator();
+  std::uint64_t low = generator();
+  high = (high & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  low = (low & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;    // RFC 4122 variant
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xffff), static_cast<unsigned>(high & 0xffff),
+                static_cast<unsigned>(low >> 48),
+                static_cast<unsigned long long>(low & 0xffffffffffffULL));
+  return text;
+}
+
+TimestampMicros nowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // The artifact after a request: given values win, absent ones keep what is stored.
 ArtifactState merge(const ArtifactState& stored, const DeploymentRequest& request) {
@@ -156,6 +184,7 @@ class BatchApplier {
     }
     loadArtifacts(commands);
     lockSlots(commands);
+    loadHistory(commands);
 
     std::vector<AppliedCommand> results;
     results.reserve(commands.size());
@@ -230,7 +259,27 @@ class BatchApplier {
           CurrentRecord{
               row[3].as<std::string>(),
               parseDeploymentStatus(row[4].as<std::string>()).value_or(DeploymentStatus::kDeployed),
-              row[5].as<std::string>()}};
+              row[5].as<std::string>()},
+          row[6].as<int>(),
+          row[7].as<TimestampMicros>(),
+          row[8].as<TimestampMicros>(),
+          row[9].as<TimestampMicros>()};
+    }
+  }
+
+  // Which (slot, artifact) pairs of the batch have held their slot before.
+  void loadHistory(const std::vector<Command>& commands) {
+    std::vector<std::string> environment_ids, names, artifact_ids;
+    for (const auto& command : commands) {
+      environment_ids.push_back(
+          environmentId(command.organization, command.request.environment_name));
+      names.push_back(command.request.deployment_name);
+      artifact_ids.push_back(
+          artifacts_.at({command.organization, command.request.artifact_digest}).id);
+    }
+    for (const auto& row : tx_.exec_prepared("held_before", textArray(environment_ids),
+                                             textArray(names), textArray(artifact_ids))) {
+      held_.emplace(row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>());
     }
   }
 
@@ -260,33 +309,18 @@ class BatchApplier {
       current = slot->second.current;
     }
     const auto plan = planTransition(current, request, artifact_changed);
-    const std::string status(toWireName(plan.status));
+    const bool create = plan.action == RecordAction::kCreate;
 
-    DeploymentRecord record;
-    int revision = 1;
-    bool held_before = false;
-    if (plan.action == RecordAction::kCreate) {
-      if (current) {
-        tx_.exec_prepared("retire_record", slot->second.record_id, plan.supersede_previous);
-      }
-      const auto row = tx_.exec_prepared1("insert_record", command.organization, environment_id,
-                                          request.deployment_name, logical_id, artifact.id, status,
-                                          plan.supersede_previous);
-      record.id = row[0].as<std::string>();
-      record.created_at = row[1].as<TimestampMicros>();
-      record.updated_at = row[2].as<TimestampMicros>();
-      record.last_seen_at = row[3].as<TimestampMicros>();
-      revision = row[4].as<int>();
-      held_before = row[5].as<bool>();
-    } else {
-      record.id = slot->second.record_id;
-      const auto row =
-          tx_.exec_prepared1("update_record", record.id, status, logical_id, plan.material_change);
-      record.created_at = row[0].as<TimestampMicros>();
-      record.updated_at = row[1].as<TimestampMicros>();
-      record.last_seen_at = row[2].as<TimestampMicros>();
-      revision = row[3].as<int>();
+    // The record as it will be. Time comes from this clock, kept moving forward per slot.
+    auto now = nowMicros();
+    if (current) {
+      now = std::max(now, std::max(slot->second.updated_at, slot->second.last_seen_at) + 1);
     }
+    DeploymentRecord record;
+    record.id = create ? newUuid() : slot->second.record_id;
+    record.created_at = create ? now : slot->second.created_at;
+    record.updated_at = create || plan.material_change ? now : slot->second.updated_at;
+    record.last_seen_at = now;
     record.environment_id = environment_id;
     record.environment_name = request.environment_name;
     record.deployment_name = request.deployment_name;
@@ -295,6 +329,9 @@ class BatchApplier {
     record.artifact_id = artifact.id;
     record.artifact = {artifact.kind, artifact.name, artifact.version, request.artifact_digest};
     record.status = plan.status;
+    const int revision = create ? 1 : slot->second.revision + (plan.material_change ? 1 : 0);
+    const bool held_before =
+        create && held_.count({environment_id, request.deployment_name, artifact.id}) != 0;
 
     // The change's event and the reply travel with the change: both happen if it commits.
     ServiceEvent event{classifyChange(plan, held_before), eventId(record.id, revision), record,
@@ -305,18 +342,29 @@ class BatchApplier {
     }
     const bool has_event = event.kind != EventKind::kNone;
     const bool wants_reply = command.reply_to && isReplyChannel(*command.reply_to);
-    tx_.exec_prepared("finish_command", command.organization, command.source, command.id, record.id,
+    tx_.exec_prepared("write_command", record.id, command.organization, environment_id,
+                      request.deployment_name, logical_id, artifact.id,
+                      std::string(toWireName(plan.status)), formatRfc3339(record.created_at),
+                      formatRfc3339(record.updated_at), formatRfc3339(record.last_seen_at),
+                      revision, create, create && current ? slot->second.record_id : std::string(),
+                      plan.supersede_previous, command.source, command.id,
                       has_event ? event.id : std::string(), std::string(cdEventType(event.kind)),
                       request.slot().key(), formatRfc3339(record.updated_at),
                       has_event ? encodeServiceEvent(event) : std::string(),
+                      command.trace ? command.trace->traceparent() : std::string(),
                       wants_reply ? *command.reply_to : std::string(),
                       wants_reply ? encodeReply({*command.correlation_id, Reply::Outcome::kRecorded,
                                                  encodeRecordResponse(record)})
-                                  : std::string(),
-                      command.trace ? command.trace->traceparent() : std::string());
+                                  : std::string());
 
-    slots_[slot_key] = SlotState{record.id, CurrentRecord{request.artifact_digest, plan.status,
-                                                          request.logical_environment_name}};
+    held_.emplace(environment_id, request.deployment_name, artifact.id);
+    slots_[slot_key] = SlotState{
+        record.id,
+        CurrentRecord{request.artifact_digest, plan.status, request.logical_environment_name},
+        revision,
+        record.created_at,
+        record.updated_at,
+        record.last_seen_at};
     return {std::move(record), false};
   }
 
@@ -381,6 +429,7 @@ class BatchApplier {
   std::set<Identity> claimed_;
   std::map<std::pair<std::string, std::string>, ArtifactState> artifacts_;
   std::map<SlotKey, SlotState> slots_;
+  std::set<std::tuple<std::string, std::string, std::string>> held_;
 };
 
 }  // namespace

@@ -21,7 +21,9 @@ std::variant<RecorderConfig, ConfigExit> parseRecorderConfig(int argc, const cha
               1, 1024);
   options.add("database-url", "PostgreSQL connection URI", c.database_url);
   options.add("batch-max", "most commands applied in one transaction", c.batch_max, 1, 10000);
-  options.add("batch-linger", "longest wait for more commands before applying a batch",
+  options.add("batch-linger",
+              "longest a batch keeps growing while commands keep arriving; it is applied at "
+              "once when they pause",
               c.batch_linger);
   options.add("statement-timeout", "PostgreSQL statement_timeout", c.statement_timeout);
   options.add("retry-backoff-max", "longest pause between retries while the database is down",
