@@ -1,5 +1,8 @@
 #include "common/command.h"
 
+#include <algorithm>
+
+#include "common/reply.h"
 #include "common/request_validator.h"
 
 namespace ledger::command {
@@ -43,6 +46,19 @@ std::string describeEnvelopeFault(const Envelope& envelope) {
   }
   if (envelope.reply_to.has_value() != envelope.correlation_id.has_value()) {
     return "headers ledger_reply_to and ledger_correlation_id must be given together";
+  }
+  // Both end up in a notification payload, which must stay small and line-free.
+  if (envelope.reply_to && !isReplyChannel(*envelope.reply_to)) {
+    return "header ledger_reply_to is not a reply channel of this service";
+  }
+  if (envelope.correlation_id) {
+    const auto& id = *envelope.correlation_id;
+    const bool hex = std::all_of(id.begin(), id.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+    if (id.empty() || id.size() > 64 || !hex) {
+      return "header ledger_correlation_id must be 1 to 64 lowercase hex digits";
+    }
   }
   return {};
 }

@@ -140,6 +140,7 @@ std::string encodeServiceEvent(const ServiceEvent& event) {
   put(writer, "customDataContentType", "application/json");
   writer.Key("customData");
   writer.StartObject();
+  put(writer, "organization", event.organization);
   writer.Key("deployment_record");
   const auto record_json = encodeRecord(record);
   writer.RawValue(record_json.data(), record_json.size(), rapidjson::kObjectType);

@@ -38,7 +38,8 @@ struct Supersession {
 
 struct ServiceEvent {
   EventKind kind = EventKind::kNone;
-  std::string id;  // stable for the change: "<record id>:<revision>"
+  std::string id;            // stable for the change: "<record id>:<revision>"
+  std::string organization;  // the slot's organization: equal slot names elsewhere are unrelated
   DeploymentRecord record;
   std::optional<Supersession> supersession;  // upgraded and rolledback only
 };
@@ -46,7 +47,7 @@ struct ServiceEvent {
 std::string eventId(const std::string& record_id, int revision);
 
 // The CDEvent JSON: context, subject (the slot, its environment and, unless removed, its
-// artifact), and customData
+// artifact), and customData with the organization,
 // holding the record in the API's shape and, for supersessions, what replaced what.
 std::string encodeServiceEvent(const ServiceEvent& event);
 

@@ -60,6 +60,7 @@ void HttpServer::listen(const std::string& address, std::uint16_t port) {
 }
 
 void HttpServer::stopAccepting() {
+  draining_ = true;
   asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
@@ -133,17 +134,15 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
       break;
     }
 
-    Response response;
-    {
-      ActiveRequest active(active_requests_);
-      auto request = parser.release();
-      const bool keep_alive = request.keep_alive();
-      const unsigned version = request.version();
-      response = co_await handler_(std::move(request));
-      response.version(version);
-      response.keep_alive(keep_alive);
-      response.prepare_payload();
-    }
+    // A request counts as active until its answer is written.
+    ActiveRequest active(active_requests_);
+    auto request = parser.release();
+    const bool keep_alive = request.keep_alive() && !draining_.load();
+    const unsigned version = request.version();
+    Response response = co_await handler_(std::move(request));
+    response.version(version);
+    response.keep_alive(keep_alive && !draining_.load());
+    response.prepare_payload();
     stream.expires_after(limits_.write_timeout);
     co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !response.keep_alive()) {

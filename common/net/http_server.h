@@ -37,7 +37,8 @@ class HttpServer {
   void listen(const std::string& address, std::uint16_t port);
   std::uint16_t port() const { return port_; }
 
-  // Stops accepting connections; requests already read are still answered.
+  // Stops accepting connections; requests already read are still answered, and each connection
+  // closes after its current answer.
   void stopAccepting();
 
   // Requests read and not yet answered.
@@ -53,6 +54,7 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
   std::atomic<int> active_requests_{0};
+  std::atomic<bool> draining_{false};  // set by stopAccepting: connections close after answering
 };
 
 // A JSON response with the given status and body.

@@ -46,6 +46,10 @@ CommandPublisher::~CommandPublisher() {
   delivery_thread_.join();
 }
 
+void CommandPublisher::flush(std::chrono::milliseconds timeout) {
+  rd_kafka_flush(producer_.get(), static_cast<int>(timeout.count()));
+}
+
 std::string CommandPublisher::publish(const std::string& key, const std::string& value,
                                       const Headers& headers, const std::string& correlation_id) {
   rd_kafka_headers_t* kafka_headers = rd_kafka_headers_new(headers.size());
@@ -76,7 +80,11 @@ void CommandPublisher::onDelivery(rd_kafka_t*, const rd_kafka_message_t* message
       std::chrono::duration<double>(std::chrono::steady_clock::now() - sent->produced_at).count());
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->produce_errors_.increment();
-    self->on_failure_(sent->correlation_id, rd_kafka_err2str(message->err));
+    // A command that may have reached the broker may still be applied: then the recorder's reply
+    // or the reply timeout answers, not a 503 that says nothing was queued.
+    if (rd_kafka_message_status(message) != RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED) {
+      self->on_failure_(sent->correlation_id, rd_kafka_err2str(message->err));
+    }
   }
 }
 

@@ -35,6 +35,9 @@ class CommandPublisher {
   std::string publish(const std::string& key, const std::string& value, const Headers& headers,
                       const std::string& correlation_id);
 
+  // Waits up to timeout for queued commands to be delivered. Blocks.
+  void flush(std::chrono::milliseconds timeout);
+
   // True when a broker answered a metadata request within the last few seconds.
   bool brokerReachable() const { return broker_reachable_.load(); }
 

@@ -151,7 +151,10 @@ bool CommandConsumer::flush() {
       if (!e.retryable()) {
         log::warn("batch refused; applying its commands one by one",
                   {{"commands", std::to_string(commands.size())}, {"error", e.what()}});
-        applyOneByOne(valid);
+        if (!applyOneByOne(valid)) {
+          pending_.clear();
+          return false;
+        }
         break;
       }
       metrics_.database_retries.increment();
@@ -180,7 +183,7 @@ bool CommandConsumer::flush() {
   return true;
 }
 
-void CommandConsumer::applyOneByOne(std::vector<Pending*>& valid) {
+bool CommandConsumer::applyOneByOne(std::vector<Pending*>& valid) {
   for (auto* pending : valid) {
     auto backoff = std::chrono::milliseconds(100);
     while (true) {
@@ -190,7 +193,7 @@ void CommandConsumer::applyOneByOne(std::vector<Pending*>& valid) {
       } catch (const StoreError& e) {
         if (e.retryable()) {
           if (!backOff(backoff)) {
-            return;  // flush() sees stop and stores nothing
+            return false;
           }
           continue;
         }
@@ -210,6 +213,7 @@ void CommandConsumer::applyOneByOne(std::vector<Pending*>& valid) {
       }
     }
   }
+  return true;
 }
 
 bool CommandConsumer::deadLetter(Pending& pending, std::string_view code,
@@ -296,6 +300,9 @@ void CommandConsumer::storeOffsets() {
 }
 
 bool CommandConsumer::backOff(std::chrono::milliseconds& backoff) {
+  if (revoking_) {
+    return false;
+  }
   const auto until = std::chrono::steady_clock::now() + backoff;
   while (std::chrono::steady_clock::now() < until) {
     if (stop_ != nullptr && stop_->load()) {
@@ -327,7 +334,11 @@ void CommandConsumer::onRebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t even
 
   // Revoked: finish what was read from these partitions and commit it before letting go.
   log::info("partitions revoked", {{"partitions", partitionList(partitions)}});
-  self->flush();
+  self->revoking_ = true;
+  if (!self->flush()) {
+    log::warn("batch left unapplied for the partitions' next owner");
+  }
+  self->revoking_ = false;
   rd_kafka_commit(consumer, nullptr, 0);
   if (cooperative) {
     rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer, partitions);

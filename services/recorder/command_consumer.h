@@ -55,7 +55,8 @@ class CommandConsumer {
   // Applies the pending batch and stores its offsets. Returns false, storing nothing, if stop was
   // requested while the database or the dead-letter topic was unreachable.
   bool flush();
-  void applyOneByOne(std::vector<Pending*>& valid);
+  // False when stop was requested before every command was settled.
+  bool applyOneByOne(std::vector<Pending*>& valid);
   bool deadLetter(Pending& pending, std::string_view code, const std::string& reason);
   void storeOffsets();
   // Applies a batch and records its metrics; throws what the store throws.
@@ -70,6 +71,9 @@ class CommandConsumer {
   std::function<void()> after_commit_;
   kafka::Handle consumer_;
   const std::atomic<bool>* stop_ = nullptr;
+  // Set while partitions are being revoked: the batch gets one try, and what fails is left for
+  // the partitions' next owner instead of holding up the group's rebalance.
+  bool revoking_ = false;
   std::vector<Pending> pending_;
   std::chrono::steady_clock::time_point batch_deadline_;
 };

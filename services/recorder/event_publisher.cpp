@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -16,18 +17,19 @@ namespace {
 // Another constant than the migration lock: publishing and migrating never wait on each other.
 constexpr long long kOutboxLockKey = 0x6f7574626f78;  // "outbox"
 
-// Delivery outcome of one outbox row. The opaque pointer of each produced message points into a
-// vector owned by publishBatch(), which flushes the producer before the vector goes away; rows
-// whose report does not arrive in time count as failed.
+// Delivery outcome of one outbox row. Each message's opaque is a heap-allocated shared_ptr that
+// the delivery report deletes; publishBatch() keeps its own references, so a report that arrives
+// after it gave up writes to a live object. Rows whose report is late count as failed.
 struct Delivery {
-  bool done = false;
-  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::atomic<bool> done = false;
+  std::atomic<rd_kafka_resp_err_t> error = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
 void onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  auto* delivery = static_cast<Delivery*>(message->_private);
-  delivery->done = true;
-  delivery->error = message->err;
+  auto* delivery = static_cast<std::shared_ptr<Delivery>*>(message->_private);
+  (*delivery)->error = message->err;
+  (*delivery)->done = true;
+  delete delivery;
 }
 
 void addHeader(rd_kafka_headers_t* headers, std::string_view name, std::string_view value) {
@@ -122,7 +124,8 @@ int EventPublisher::publishBatch() {
       return 0;  // another recorder is publishing
     }
     const auto rows = tx.exec_params(
-        "select position, event_id, event_type, slot_key, payload, event_time, traceparent "
+        "select position, event_id, event_type, slot_key, payload, event_time, traceparent, "
+        "organization "
         "from event_outbox "
         "order by position limit $1",
         settings_.batch_max);
@@ -131,7 +134,7 @@ int EventPublisher::publishBatch() {
     }
 
     // Produce the batch in outbox order; per partition, the idempotent producer keeps it.
-    std::vector<Delivery> deliveries(rows.size());
+    std::vector<std::shared_ptr<Delivery>> deliveries;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto event_id = rows[i][1].as<std::string>();
       const auto type = rows[i][2].as<std::string>();
@@ -149,14 +152,20 @@ int EventPublisher::publishBatch() {
       if (!rows[i][6].is_null()) {
         addHeader(headers, kTraceparentHeader, rows[i][6].as<std::string>());
       }
+      if (!rows[i][7].is_null()) {
+        addHeader(headers, command::kHeaderOrganization, rows[i][7].as<std::string>());
+      }
+      auto* opaque =
+          new std::shared_ptr<Delivery>(deliveries.emplace_back(std::make_shared<Delivery>()));
       const auto error =
           rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(settings_.topic.c_str()),
                             RD_KAFKA_V_KEY(slot.data(), slot.size()),
                             RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-                            RD_KAFKA_V_OPAQUE(&deliveries[i]), RD_KAFKA_V_END);
+                            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
       if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_headers_destroy(headers);
+        rd_kafka_headers_destroy(headers);  // still ours when produce fails, like the opaque
+        delete opaque;
         rd_kafka_flush(producer_.get(), static_cast<int>(settings_.delivery_timeout.count()));
         throw std::runtime_error(std::string("producing event ") + event_id + ": " +
                                  rd_kafka_err2str(error));
@@ -170,12 +179,12 @@ int EventPublisher::publishBatch() {
     std::string failure;
     int published = 0;
     for (std::size_t i = 0; i < rows.size() && failure.empty(); ++i) {
-      if (deliveries[i].done && deliveries[i].error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (deliveries[i]->done && deliveries[i]->error == RD_KAFKA_RESP_ERR_NO_ERROR) {
         positions += (positions.empty() ? "" : ",") + rows[i][0].as<std::string>();
         ++published;
       } else {
-        failure = deliveries[i].done ? rd_kafka_err2str(deliveries[i].error)
-                                     : std::string("no delivery report in time");
+        failure = deliveries[i]->done ? rd_kafka_err2str(deliveries[i]->error)
+                                      : std::string("no delivery report in time");
       }
     }
     if (!positions.empty()) {

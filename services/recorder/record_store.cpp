@@ -103,8 +103,8 @@ void prepareStatements(pqxx::connection& c) {
             "settled as (update applied_commands set record_id = $1::uuid "
             "where organization = $2 and source = $15 and id = $16), "
             "queued as (insert into event_outbox (event_id, event_type, slot_key, event_time, "
-            "payload, traceparent) select $17, $18, $19, $20, $21, nullif($22, '') "
-            "where $17 <> '') "
+            "payload, traceparent, organization) "
+            "select $17, $18, $19, $20, $21, nullif($22, ''), $2 where $17 <> '') "
             "select pg_notify($23, $24) where $23 <> ''");
   c.prepare("load_record",
             "select " + pg::kRecordColumns + pg::kRecordJoins + "where r.id = $1::uuid");
@@ -334,8 +334,8 @@ class BatchApplier {
         create && held_.count({environment_id, request.deployment_name, artifact.id}) != 0;
 
     // The change's event and the reply travel with the change: both happen if it commits.
-    ServiceEvent event{classifyChange(plan, held_before), eventId(record.id, revision), record,
-                       std::nullopt};
+    ServiceEvent event{classifyChange(plan, held_before), eventId(record.id, revision),
+                       command.organization, record, std::nullopt};
     if (event.kind == EventKind::kUpgraded || event.kind == EventKind::kRolledBack) {
       event.supersession =
           Supersession{slot->second.record_id, current->artifact_digest, record.id};

@@ -50,8 +50,21 @@ TEST(CommandTest, RequiresReplyHeadersTogether) {
   auto e = validEnvelope();
   e.reply_to = "ledger_reply_x";
   EXPECT_NE(describeEnvelopeFault(e), "");
-  e.correlation_id = "c";
+  e.correlation_id = "c0ffee";
   EXPECT_EQ(describeEnvelopeFault(e), "");
+}
+
+TEST(CommandTest, RejectsReplyRoutingThatCouldNotBeDelivered) {
+  auto e = validEnvelope();
+  e.reply_to = "some_other_channel";
+  e.correlation_id = "c0ffee";
+  EXPECT_NE(describeEnvelopeFault(e).find("ledger_reply_to"), std::string::npos);
+  e.reply_to = "ledger_reply_x";
+  for (const std::string& bad :
+       std::vector<std::string>{"", "C0FFEE", "abc\ndef", std::string(65, 'a')}) {
+    e.correlation_id = bad;
+    EXPECT_NE(describeEnvelopeFault(e).find("ledger_correlation_id"), std::string::npos) << bad;
+  }
 }
 
 TEST(CommandTest, SlotKeyJoinsEnvironmentAndDeployment) {

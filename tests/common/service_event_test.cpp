@@ -57,6 +57,7 @@ TEST(ServiceEventTest, EncodesCdEventWithRecordAndSupersession) {
   ServiceEvent event;
   event.kind = EventKind::kUpgraded;
   event.id = eventId("rec-2", 1);
+  event.organization = "acme";
   event.record.id = "rec-2";
   event.record.environment_name = "prod";
   event.record.deployment_name = "api";
@@ -77,6 +78,7 @@ TEST(ServiceEventTest, EncodesCdEventWithRecordAndSupersession) {
   EXPECT_EQ(std::string(doc["subject"]["content"]["artifactId"].GetString()).rfind("pkg:oci/", 0),
             0u);
   EXPECT_STREQ(doc["customData"]["deployment_record"]["id"].GetString(), "rec-2");
+  EXPECT_STREQ(doc["customData"]["organization"].GetString(), "acme");
   EXPECT_STREQ(doc["customData"]["supersession"]["superseded_record_id"].GetString(), "rec-1");
   EXPECT_STREQ(doc["customData"]["supersession"]["replacing_record_id"].GetString(), "rec-2");
   EXPECT_FALSE(doc["subject"].HasMember("type")) << "CDEvents 0.5 subjects have no type";

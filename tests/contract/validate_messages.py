@@ -278,6 +278,8 @@ def check_event(message, value, headers):
     same("header ce_id vs context.id", headers.get("ce_id"), _get(context, "id"))
     same("header ce_type vs context.type", headers.get("ce_type"), _get(context, "type"))
     same("header ce_source vs context.source", headers.get("ce_source"), _get(context, "source"))
+    same("header ledger_organization vs customData.organization",
+         headers.get("ledger_organization"), _get(value.get("customData", {}), "organization"))
     same("header ce_time vs context.timestamp", headers.get("ce_time"),
          _get(context, "timestamp"))
     same("key vs subject.id", message.get("key"), _get(subject, "id"))
@@ -420,7 +422,7 @@ def _event(predicate, kind="CONTAINER_IMAGE", traceparent=False):
                                      "?repository_url=ghcr.io%2Facme%2Fapi&tag=1.2.3")
         else:
             content["artifactId"] = "pkg:generic/api@1.2.3?checksum=sha256:" + "ab" * 32
-    custom = {"deployment_record": _record(
+    custom = {"organization": "acme", "deployment_record": _record(
         "DECOMMISSIONED" if predicate == "removed" else "DEPLOYED", kind)}
     if predicate in ("upgraded", "rolledback"):
         custom["supersession"] = {"superseded_record_id": PREVIOUS_ID,
@@ -435,6 +437,7 @@ def _event(predicate, kind="CONTAINER_IMAGE", traceparent=False):
         "ce_time": UPDATED_AT,
         "ce_partitionkey": slot,
         "content-type": "application/json",
+        "ledger_organization": "acme",
     }
     if traceparent:
         headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
