@@ -15,3 +15,4 @@ echo "bench: $(nproc) cores, Kafka ${KAFKA_VERSION}, $(psql --version | head -n 
 "${build}/tests/reply_path_bench" "${BENCH_REPLIES:-1000}"
 "${build}/tests/recorder_throughput_bench" "${BENCH_COMMANDS:-20000}" 1000
 "${build}/tests/http_record_bench" "${BENCH_CLIENTS:-32}" "${BENCH_SECONDS:-20}"
+"${build}/tests/http_record_bench" 1 "${BENCH_SECONDS:-20}"
