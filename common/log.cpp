@@ -83,6 +83,28 @@ std::string init(std::string_view service, std::string_view level, std::string_v
   return {};
 }
 
+bool RateLimiter::allow(std::string_view message, std::int64_t now_micros,
+                        std::int64_t* suppressed) {
+  std::lock_guard lock(mutex_);
+  auto it = windows_.find(message);
+  if (it == windows_.end()) {
+    it = windows_.emplace(std::string(message), Window{}).first;
+  }
+  auto& window = it->second;
+  if (now_micros - window.start >= 1'000'000) {
+    window.start = now_micros;
+    window.count = 0;
+  }
+  if (window.count >= limit_) {
+    ++window.suppressed;
+    return false;
+  }
+  ++window.count;
+  *suppressed = window.suppressed;
+  window.suppressed = 0;
+  return true;
+}
+
 void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
   auto& s = state();
   if (level < s.level) {
@@ -90,7 +112,17 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
   }
   const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::system_clock::now().time_since_epoch());
-  const auto line = render(s.format, s.service, level, formatRfc3339(now.count()), message, fields);
+  static RateLimiter limiter(20);
+  std::int64_t suppressed = 0;
+  if (level >= Level::kWarn && !limiter.allow(message, now.count(), &suppressed)) {
+    return;
+  }
+  auto line = render(s.format, s.service, level, formatRfc3339(now.count()), message, fields);
+  if (suppressed > 0) {
+    line = s.format == Format::kJson ? line.substr(0, line.size() - 1) + ",\"suppressed\":\"" +
+                                           std::to_string(suppressed) + "\"}"
+                                     : line + " suppressed=" + std::to_string(suppressed);
+  }
   if (s.logger) {
     s.logger->log(toSpdlog(level), "{}", line);
   } else {

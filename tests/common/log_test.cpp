@@ -24,6 +24,19 @@ TEST(LogTest, TextLineIsReadable) {
             "T info [recorder] started group=g");
 }
 
+TEST(LogTest, RateLimiterHoldsBackRepeatsAndCountsThem) {
+  RateLimiter limiter(2);
+  std::int64_t suppressed = -1;
+  EXPECT_TRUE(limiter.allow("db down", 0, &suppressed));
+  EXPECT_EQ(suppressed, 0);
+  EXPECT_TRUE(limiter.allow("db down", 10, &suppressed));
+  EXPECT_FALSE(limiter.allow("db down", 20, &suppressed));
+  EXPECT_FALSE(limiter.allow("db down", 30, &suppressed));
+  EXPECT_TRUE(limiter.allow("other", 40, &suppressed)) << "each message has its own window";
+  EXPECT_TRUE(limiter.allow("db down", 1'000'010, &suppressed));
+  EXPECT_EQ(suppressed, 2) << "the next line reports what was held back";
+}
+
 TEST(LogTest, InitRejectsUnknownLevelAndFormat) {
   EXPECT_NE(init("x", "loud", "json"), "");
   EXPECT_NE(init("x", "info", "xml"), "");
