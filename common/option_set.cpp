@@ -155,6 +155,17 @@ OptionSet::Outcome OptionSet::parse(int argc, const char* const* argv,
   return {};
 }
 
+std::optional<ConfigExit> OptionSet::parseForStartup(int argc, const char* const* argv) {
+  const auto outcome = parse(argc, argv, processEnvironment());
+  if (outcome.help_requested) {
+    return ConfigExit{0, help()};
+  }
+  if (!outcome.error.empty()) {
+    return ConfigExit{2, program_ + ": " + outcome.error};
+  }
+  return std::nullopt;
+}
+
 std::string OptionSet::help() const {
   std::ostringstream out;
   out << "usage: " << program_ << " [--name=value ...]\n\n"

@@ -7,11 +7,18 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ledger {
+
+// What a service prints, and its exit status, when start-up stops at its options.
+struct ConfigExit {
+  int status;           // 0 after --help, 2 on a bad option
+  std::string message;  // the help text, or one line naming the option at fault
+};
 
 class OptionSet {
  public:
@@ -31,6 +38,10 @@ class OptionSet {
   // defaults where nothing is given. Stops at the first bad value or unknown flag.
   Outcome parse(int argc, const char* const* argv,
                 const std::map<std::string, std::string>& environment);
+
+  // parse() over argv and the process environment, as a service starts: nothing when start-up
+  // may go on, else what to print (prefixed with the program name when it is an error).
+  std::optional<ConfigExit> parseForStartup(int argc, const char* const* argv);
 
   // Every option with its environment variable, default and description.
   std::string help() const;

@@ -58,12 +58,8 @@ std::variant<GatewayConfig, ConfigExit> parseGatewayConfig(int argc, const char*
   options.add("log-level", "debug, info, warn or error", c.log_level);
   options.add("log-format", "json (one object a line) or text", c.log_format);
 
-  const auto outcome = options.parse(argc, argv, OptionSet::processEnvironment());
-  if (outcome.help_requested) {
-    return ConfigExit{0, options.help()};
-  }
-  if (!outcome.error.empty()) {
-    return ConfigExit{2, "deployment-ledger-gateway: " + outcome.error};
+  if (auto exit = options.parseForStartup(argc, argv)) {
+    return *exit;
   }
   if (!c.instance_id.empty() && !isInstanceId(c.instance_id)) {
     return ConfigExit{2, "deployment-ledger-gateway: --instance-id: \"" + c.instance_id +

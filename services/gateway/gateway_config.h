@@ -5,6 +5,8 @@
 #include <string>
 #include <variant>
 
+#include "common/option_set.h"
+
 namespace ledger::gateway {
 
 struct GatewayConfig {
@@ -31,11 +33,6 @@ struct GatewayConfig {
   std::chrono::milliseconds jwt_leeway{30000};
   std::string log_level = "info";
   std::string log_format = "json";
-};
-
-struct ConfigExit {
-  int status;           // 0 after --help, 2 on a bad option
-  std::string message;  // help text or the one-line error
 };
 
 // The parsed configuration, or what to print and the exit status when start-up must stop.

@@ -77,7 +77,7 @@ std::string retryUntil(std::chrono::milliseconds timeout, const char* what, Step
 int main(int argc, char** argv) {
   using namespace ledger;
   auto parsed = recorder::parseRecorderConfig(argc, argv);
-  if (auto* exit = std::get_if<recorder::ConfigExit>(&parsed)) {
+  if (auto* exit = std::get_if<ConfigExit>(&parsed)) {
     std::fprintf(exit->status == 0 ? stdout : stderr, "%s\n", exit->message.c_str());
     return exit->status;
   }

@@ -42,12 +42,8 @@ std::variant<RecorderConfig, ConfigExit> parseRecorderConfig(int argc, const cha
   options.add("log-format", "json (one object a line) or text", c.log_format);
   options.add("migrate-only", "apply schema migrations and exit", c.migrate_only);
 
-  const auto outcome = options.parse(argc, argv, OptionSet::processEnvironment());
-  if (outcome.help_requested) {
-    return ConfigExit{0, options.help()};
-  }
-  if (!outcome.error.empty()) {
-    return ConfigExit{2, "deployment-ledger-recorder: " + outcome.error};
+  if (auto exit = options.parseForStartup(argc, argv)) {
+    return *exit;
   }
   return c;
 }

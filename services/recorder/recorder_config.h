@@ -5,6 +5,8 @@
 #include <string>
 #include <variant>
 
+#include "common/option_set.h"
+
 namespace ledger::recorder {
 
 struct RecorderConfig {
@@ -29,11 +31,6 @@ struct RecorderConfig {
   std::string log_level = "info";
   std::string log_format = "json";
   bool migrate_only = false;
-};
-
-struct ConfigExit {
-  int status;           // 0 after --help, 2 on a bad option
-  std::string message;  // help text or the one-line error
 };
 
 // The parsed configuration, or what to print and the exit status when start-up must stop.
