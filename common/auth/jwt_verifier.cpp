@@ -381,13 +381,14 @@ std::string readFile(const std::string& path, std::string& contents) {
   return error;
 }
 
-// Builds a public key from OSSL_PARAMs and checks it (RSA: modulus and exponent sane; EC: point
-// on the curve). Returns nothing with the OpenSSL reason in error.
-PkeyPtr publicKeyFromParams(const char* type, OSSL_PARAM* params, std::string& error) {
+// Builds a public key from the built OSSL_PARAMs and checks it (RSA: modulus and exponent sane; EC:
+// point on the curve). Returns nothing with the OpenSSL reason in error.
+PkeyPtr publicKeyFromParams(const char* type, OSSL_PARAM_BLD* build, std::string& error) {
+  ParamPtr params(OSSL_PARAM_BLD_to_param(build));
   PkeyCtxPtr context(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
-  if (!context || EVP_PKEY_fromdata_init(context.get()) != 1 ||
-      EVP_PKEY_fromdata(context.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+  if (!params || !context || EVP_PKEY_fromdata_init(context.get()) != 1 ||
+      EVP_PKEY_fromdata(context.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
     error = takeOpensslError();
     return nullptr;
   }
@@ -425,12 +426,7 @@ PkeyPtr importRsaKey(const rapidjson::Value& jwk, std::string& error) {
     error = takeOpensslError();
     return nullptr;
   }
-  ParamPtr params(OSSL_PARAM_BLD_to_param(build.get()));
-  if (!params) {
-    error = takeOpensslError();
-    return nullptr;
-  }
-  auto key = publicKeyFromParams("RSA", params.get(), error);
+  auto key = publicKeyFromParams("RSA", build.get(), error);
   if (key && EVP_PKEY_get_bits(key.get()) < kMinRsaModulusBits) {
     error = "the RSA modulus has " + std::to_string(EVP_PKEY_get_bits(key.get())) +
             " bits; RS256 needs at least " + std::to_string(kMinRsaModulusBits);
@@ -456,12 +452,7 @@ PkeyPtr importP256Key(const rapidjson::Value& jwk, std::string& error) {
     error = takeOpensslError();
     return nullptr;
   }
-  ParamPtr params(OSSL_PARAM_BLD_to_param(build.get()));
-  if (!params) {
-    error = takeOpensslError();
-    return nullptr;
-  }
-  return publicKeyFromParams("EC", params.get(), error);
+  return publicKeyFromParams("EC", build.get(), error);
 }
 
 // One JWK as a verification key. Returns what is wrong with it, or empty.
