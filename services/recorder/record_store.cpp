@@ -22,38 +22,51 @@ namespace {
 using pg::micros;
 
 // SQLSTATE classes that say the connection or the server is gone, or that the transaction lost a
-// race it may win next time; all other errors are refusals of the work itself. A unique
-// violation is a race too: every insert the store makes tolerates conflicts except a slot's
-// second current record, which only two recorders briefly sharing a partition can cause.
+// race it may win next time; all other errors are refusals of the work itself. Unique and
+// exclusion violations are races too: every insert the store makes is planned against rows it
+// locked or read, so only two recorders briefly sharing a partition can collide.
 bool isRetryableState(const std::string& state) {
   const auto klass = state.substr(0, 2);
   return klass == "08" || klass == "53" || klass == "57" || state == "40001" || state == "40P01" ||
-         state == "23505";
+         state == "23505" || state == "23P01";
 }
 
-// A PostgreSQL array literal of text values, for set-based statements over a batch.
-std::string textArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    out += i ? ",\"" : "\"";
-    for (char c : values[i]) {
+// PostgreSQL array literals, one element per row of a set-based statement over a batch.
+class ArrayLiteral {
+ public:
+  void add(std::string_view value) {
+    text_ += text_.size() > 1 ? ",\"" : "\"";
+    for (char c : value) {
       if (c == '"' || c == '\\') {
-        out.push_back('\\');
+        text_.push_back('\\');
       }
-      out.push_back(c);
+      text_.push_back(c);
     }
-    out.push_back('"');
+    text_.push_back('"');
   }
-  return out + "}";
-}
+  void add(bool value) { addBare(value ? "t" : "f"); }
+  void add(int value) { addBare(std::to_string(value)); }
+
+  void add(const char*) = delete;  // would otherwise convert to bool
+
+  bool empty() const { return text_.size() == 1; }
+  std::string str() const { return text_ + "}"; }
+
+ private:
+  void addBare(const std::string& value) {
+    text_ += text_.size() > 1 ? "," : "";
+    text_ += value;
+  }
+  std::string text_ = "{";
+};
 
 void prepareStatements(pqxx::connection& c) {
   // TODO(recorder): applied_commands grows forever; prune identities older than the commands
   // topic's retention, which no redelivery can reach.
-  c.prepare("claim_commands",
-            "insert into applied_commands (organization, source, id) "
-            "select * from unnest($1::text[], $2::text[], $3::text[]) "
-            "on conflict do nothing returning organization, source, id");
+  c.prepare("find_claims",
+            "select c.organization, c.source, c.id from applied_commands c "
+            "join unnest($1::text[], $2::text[], $3::text[]) as k (organization, source, id) "
+            "on c.organization = k.organization and c.source = k.source and c.id = k.id");
   c.prepare("claimed_record",
             "select record_id from applied_commands "
             "where organization = $1 and source = $2 and id = $3");
@@ -64,14 +77,13 @@ void prepareStatements(pqxx::connection& c) {
             "select a.organization, a.digest, a.id, a.kind, a.name, a.version from artifacts a "
             "join unnest($1::text[], $2::text[]) as k (organization, digest) "
             "on a.organization = k.organization and a.digest = k.digest");
-  c.prepare("update_artifact",
-            "update artifacts set kind = $2, name = $3, version = $4 where id = $1::uuid");
   c.prepare("lock_current_records",
             "select r.id, r.environment_id, r.deployment_name, a.digest, r.status, l.name, "
             "r.revision, " +
                 micros("r.created_at") + ", " + micros("r.updated_at") + ", " +
                 micros("r.last_seen_at") +
-                " from deployment_records r "
+                ", r.organization, r.logical_environment_id, r.artifact_id "
+                "from deployment_records r "
                 "join unnest($1::uuid[], $2::text[]) as s (environment_id, deployment_name) "
                 "on r.environment_id = s.environment_id and r.deployment_name = s.deployment_name "
                 "join artifacts a on a.id = r.artifact_id "
@@ -84,28 +96,45 @@ void prepareStatements(pqxx::connection& c) {
             "join unnest($1::uuid[], $2::text[], $3::uuid[]) as k (environment_id, "
             "deployment_name, artifact_id) on r.environment_id = k.environment_id "
             "and r.deployment_name = k.deployment_name and r.artifact_id = k.artifact_id");
-  // One round trip per command: retire the current record (a create), insert or update the
-  // record, settle the claim, queue the event and send the reply. The one-current-record rule is
-  // checked at commit, so retiring and inserting in one statement is fine.
-  c.prepare("write_command",
-            "with retired as (update deployment_records set is_current = false, "
-            "status = case when $14 then 'SUPERSEDED' else status end, "
-            "updated_at = case when $14 then $10::timestamptz else updated_at end "
-            "where $12 and id = nullif($13, '')::uuid), "
-            "inserted as (insert into deployment_records (id, organization, environment_id, "
-            "deployment_name, logical_environment_id, artifact_id, status, is_current, "
-            "created_at, updated_at, last_seen_at, revision) select $1::uuid, $2, $3::uuid, $4, "
-            "$5::uuid, $6::uuid, $7, true, $8::timestamptz, $9::timestamptz, $10::timestamptz, $11 "
-            "where $12), "
-            "updated as (update deployment_records set status = $7, logical_environment_id = "
-            "$5::uuid, updated_at = $9::timestamptz, last_seen_at = $10::timestamptz, "
-            "revision = $11 where not $12 and id = $1::uuid), "
-            "settled as (update applied_commands set record_id = $1::uuid "
-            "where organization = $2 and source = $15 and id = $16), "
-            "queued as (insert into event_outbox (event_id, event_type, slot_key, event_time, "
-            "payload, traceparent, organization) "
-            "select $17, $18, $19, $20, $21, nullif($22, ''), $2 where $17 <> '') "
-            "select pg_notify($23, $24) where $23 <> ''");
+  // The batch's writes, each one statement whatever the batch's size. Records come in creation
+  // order, so that seq orders a slot's history; the one-current-record rule is checked at
+  // commit, after a slot's old record has been retired and its successor inserted.
+  c.prepare("insert_records",
+            "insert into deployment_records (id, organization, environment_id, deployment_name, "
+            "logical_environment_id, artifact_id, status, is_current, created_at, updated_at, "
+            "last_seen_at, revision) "
+            "select id, organization, environment_id, deployment_name, logical_environment_id, "
+            "artifact_id, status, is_current, created_at, updated_at, last_seen_at, revision "
+            "from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], "
+            "$7::text[], $8::boolean[], $9::timestamptz[], $10::timestamptz[], "
+            "$11::timestamptz[], $12::int[]) with ordinality as w (id, organization, "
+            "environment_id, deployment_name, logical_environment_id, artifact_id, status, "
+            "is_current, created_at, updated_at, last_seen_at, revision, n) order by n");
+  c.prepare("update_records",
+            "update deployment_records r set status = w.status, is_current = w.is_current, "
+            "logical_environment_id = w.logical_environment_id, updated_at = w.updated_at, "
+            "last_seen_at = w.last_seen_at, revision = w.revision "
+            "from unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::timestamptz[], "
+            "$6::timestamptz[], $7::int[]) as w (id, status, is_current, logical_environment_id, "
+            "updated_at, last_seen_at, revision) where r.id = w.id");
+  c.prepare("update_artifacts",
+            "update artifacts a set kind = w.kind, name = w.name, version = w.version "
+            "from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) as w (id, kind, name, "
+            "version) where a.id = w.id");
+  c.prepare("insert_claims",
+            "insert into applied_commands (organization, source, id, record_id) "
+            "select * from unnest($1::text[], $2::text[], $3::text[], $4::uuid[]) "
+            "on conflict do nothing");
+  c.prepare("queue_events",
+            "insert into event_outbox (event_id, event_type, slot_key, event_time, payload, "
+            "traceparent, organization) "
+            "select event_id, event_type, slot_key, event_time, payload, nullif(traceparent, ''), "
+            "organization from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+            "$6::text[], $7::text[]) with ordinality as e (event_id, event_type, slot_key, "
+            "event_time, payload, traceparent, organization, n) order by n");
+  c.prepare("notify_all",
+            "select count(pg_notify(channel, payload)) "
+            "from unnest($1::text[], $2::text[]) as n (channel, payload)");
   c.prepare("load_record",
             "select " + pg::kRecordColumns + pg::kRecordJoins + "where r.id = $1::uuid");
   c.prepare("notify", "select pg_notify($1, $2)");
@@ -118,14 +147,27 @@ struct ArtifactState {
   std::string version;
 };
 
-// What a slot holds while a batch runs: its current record, kept up to date command by command.
-struct SlotState {
-  std::string record_id;
-  CurrentRecord current;
-  int revision = 1;
+// A deployment record row as the batch will leave it.
+struct RecordRow {
+  std::string id;
+  std::string organization;
+  std::string environment_id;
+  std::string deployment_name;
+  std::string logical_environment_id;
+  std::string artifact_id;
+  DeploymentStatus status = DeploymentStatus::kDeployed;
+  bool is_current = true;
   TimestampMicros created_at = 0;
   TimestampMicros updated_at = 0;
   TimestampMicros last_seen_at = 0;
+  int revision = 1;
+  bool inserted = false;  // created by this batch, so far only in memory
+};
+
+// What a slot holds while a batch runs: its current record, kept up to date command by command.
+struct SlotState {
+  RecordRow row;
+  CurrentRecord current;
 };
 
 // A version 4 UUID in canonical text form.
@@ -168,8 +210,10 @@ bool sameDetails(const ArtifactState& a, const ArtifactState& b) {
   return a.kind == b.kind && a.name == b.name && a.version == b.version;
 }
 
-// One batch inside one transaction. Ids of environments it creates wait in pending until the
-// transaction commits, so that a rolled-back insert never leaves a dangling id in the cache.
+// One batch inside one transaction. The batch is planned in memory, command by command, against
+// the rows it read and locked up front; its writes then go out as one statement per table.
+// Ids of environments it creates wait in pending until the transaction commits, so that a
+// rolled-back insert never leaves a dangling id in the cache.
 class BatchApplier {
  public:
   BatchApplier(pqxx::dbtransaction& tx, const RecordStore::NameCache& environments,
@@ -177,7 +221,7 @@ class BatchApplier {
       : tx_(tx), environments_(environments), logical_environments_(logical_environments) {}
 
   std::vector<AppliedCommand> apply(const std::vector<Command>& commands) {
-    claim(commands);
+    findClaims(commands);
     for (const auto& command : commands) {
       environmentId(command.organization, command.request.environment_name);
       logicalEnvironmentId(command.organization, command.request.logical_environment_name);
@@ -186,11 +230,27 @@ class BatchApplier {
     lockSlots(commands);
     loadHistory(commands);
 
-    std::vector<AppliedCommand> results;
-    results.reserve(commands.size());
-    for (const auto& command : commands) {
-      results.push_back(applyOne(command));
+    std::vector<AppliedCommand> results(commands.size());
+    std::vector<std::size_t> applied_before;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      const auto& command = commands[i];
+      const Identity identity{command.organization, command.source, command.id};
+      if (claimed_before_.count(identity) != 0) {
+        applied_before.push_back(i);
+      } else if (auto first = claims_.find(identity); first != claims_.end()) {
+        // The second of two equal identities within the batch answers as the first did.
+        results[i] = {results[first->second].record, true};
+        queueReply(command, results[i].record);
+      } else {
+        claims_.emplace(identity, i);
+        results[i] = {applyOne(command), false};
+      }
     }
+    writeAll(results);
+    for (const auto i : applied_before) {
+      results[i] = {loadClaimedRecord(commands[i]), true};
+    }
+    sendReplies();
     return results;
   }
 
@@ -201,18 +261,17 @@ class BatchApplier {
   using Identity = std::tuple<std::string, std::string, std::string>;
   using SlotKey = std::pair<std::string, std::string>;  // environment id, deployment name
 
-  // Claims every command's identity at once; a command not claimed now was applied before, and
-  // so is the second of two equal identities within the batch.
-  void claim(const std::vector<Command>& commands) {
-    std::vector<std::string> organizations, sources, ids;
+  // Which commands were applied by an earlier transaction.
+  void findClaims(const std::vector<Command>& commands) {
+    ArrayLiteral organizations, sources, ids;
     for (const auto& command : commands) {
-      organizations.push_back(command.organization);
-      sources.push_back(command.source);
-      ids.push_back(command.id);
+      organizations.add(command.organization);
+      sources.add(command.source);
+      ids.add(command.id);
     }
-    for (const auto& row : tx_.exec_prepared("claim_commands", textArray(organizations),
-                                             textArray(sources), textArray(ids))) {
-      claimed_.insert(
+    for (const auto& row :
+         tx_.exec_prepared("find_claims", organizations.str(), sources.str(), ids.str())) {
+      claimed_before_.insert(
           {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
     }
   }
@@ -222,14 +281,14 @@ class BatchApplier {
     for (const auto& command : commands) {
       keys.emplace(command.organization, command.request.artifact_digest);
     }
-    std::vector<std::string> organizations, digests;
+    ArrayLiteral organizations, digests;
     for (const auto& [organization, digest] : keys) {
-      organizations.push_back(organization);
-      digests.push_back(digest);
+      organizations.add(organization);
+      digests.add(digest);
     }
-    tx_.exec_prepared("insert_artifacts", textArray(organizations), textArray(digests));
+    tx_.exec_prepared("insert_artifacts", organizations.str(), digests.str());
     for (const auto& row :
-         tx_.exec_prepared("select_artifacts", textArray(organizations), textArray(digests))) {
+         tx_.exec_prepared("select_artifacts", organizations.str(), digests.str())) {
       artifacts_[{row[0].as<std::string>(), row[1].as<std::string>()}] =
           ArtifactState{row[2].as<std::string>(), row[3].as<std::string>(),
                         row[4].as<std::string>(), row[5].as<std::string>()};
@@ -247,58 +306,59 @@ class BatchApplier {
       keys.emplace(environmentId(command.organization, command.request.environment_name),
                    command.request.deployment_name);
     }
-    std::vector<std::string> environment_ids, names;
+    ArrayLiteral environment_ids, names;
     for (const auto& [environment_id, name] : keys) {
-      environment_ids.push_back(environment_id);
-      names.push_back(name);
+      environment_ids.add(environment_id);
+      names.add(name);
     }
     for (const auto& row :
-         tx_.exec_prepared("lock_current_records", textArray(environment_ids), textArray(names))) {
-      slots_[{row[1].as<std::string>(), row[2].as<std::string>()}] = SlotState{
-          row[0].as<std::string>(),
-          CurrentRecord{
-              row[3].as<std::string>(),
-              parseDeploymentStatus(row[4].as<std::string>()).value_or(DeploymentStatus::kDeployed),
-              row[5].as<std::string>()},
-          row[6].as<int>(),
-          row[7].as<TimestampMicros>(),
-          row[8].as<TimestampMicros>(),
-          row[9].as<TimestampMicros>()};
+         tx_.exec_prepared("lock_current_records", environment_ids.str(), names.str())) {
+      const auto status =
+          parseDeploymentStatus(row[4].as<std::string>()).value_or(DeploymentStatus::kDeployed);
+      SlotState slot;
+      slot.row.id = row[0].as<std::string>();
+      slot.row.environment_id = row[1].as<std::string>();
+      slot.row.deployment_name = row[2].as<std::string>();
+      slot.row.status = status;
+      slot.row.revision = row[6].as<int>();
+      slot.row.created_at = row[7].as<TimestampMicros>();
+      slot.row.updated_at = row[8].as<TimestampMicros>();
+      slot.row.last_seen_at = row[9].as<TimestampMicros>();
+      slot.row.organization = row[10].as<std::string>();
+      slot.row.logical_environment_id = row[11].as<std::string>();
+      slot.row.artifact_id = row[12].as<std::string>();
+      slot.current = CurrentRecord{row[3].as<std::string>(), status, row[5].as<std::string>()};
+      slots_[{slot.row.environment_id, slot.row.deployment_name}] = std::move(slot);
     }
   }
 
   // Which (slot, artifact) pairs of the batch have held their slot before.
   void loadHistory(const std::vector<Command>& commands) {
-    std::vector<std::string> environment_ids, names, artifact_ids;
+    ArrayLiteral environment_ids, names, artifact_ids;
     for (const auto& command : commands) {
-      environment_ids.push_back(
-          environmentId(command.organization, command.request.environment_name));
-      names.push_back(command.request.deployment_name);
-      artifact_ids.push_back(
-          artifacts_.at({command.organization, command.request.artifact_digest}).id);
+      environment_ids.add(environmentId(command.organization, command.request.environment_name));
+      names.add(command.request.deployment_name);
+      artifact_ids.add(artifacts_.at({command.organization, command.request.artifact_digest}).id);
     }
-    for (const auto& row : tx_.exec_prepared("held_before", textArray(environment_ids),
-                                             textArray(names), textArray(artifact_ids))) {
+    for (const auto& row :
+         tx_.exec_prepared("held_before", environment_ids.str(), names.str(), artifact_ids.str())) {
       held_.emplace(row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>());
     }
   }
 
-  AppliedCommand applyOne(const Command& command) {
+  // Plans one command against the batch's view of its slot and queues its writes.
+  DeploymentRecord applyOne(const Command& command) {
     const auto& request = command.request;
-    if (claimed_.erase({command.organization, command.source, command.id}) == 0) {
-      return {loadClaimedRecord(command), true};
-    }
 
     // The artifact, filled in with what the request names.
     auto& artifact = artifacts_.at({command.organization, request.artifact_digest});
     const auto merged = merge(artifact, request);
     const bool artifact_changed = !sameDetails(merged, artifact);
     if (artifact_changed) {
-      tx_.exec_prepared("update_artifact", merged.id, merged.kind, merged.name, merged.version);
       artifact = merged;
+      changed_artifacts_.insert(artifact.id);
     }
 
-    // Plan against the slot's current record and apply the plan.
     const auto environment_id = environmentId(command.organization, request.environment_name);
     const auto logical_id =
         logicalEnvironmentId(command.organization, request.logical_environment_name);
@@ -311,16 +371,52 @@ class BatchApplier {
     const auto plan = planTransition(current, request, artifact_changed);
     const bool create = plan.action == RecordAction::kCreate;
 
-    // The record as it will be. Time comes from this clock, kept moving forward per slot.
+    // Time comes from this clock, kept moving forward per slot.
     auto now = nowMicros();
     if (current) {
-      now = std::max(now, std::max(slot->second.updated_at, slot->second.last_seen_at) + 1);
+      now = std::max(now, std::max(slot->second.row.updated_at, slot->second.row.last_seen_at) + 1);
     }
+
+    RecordRow row;
+    std::string retired_id;
+    if (create) {
+      if (current) {
+        auto& previous = slot->second.row;
+        retired_id = previous.id;
+        previous.is_current = false;
+        if (plan.supersede_previous) {
+          previous.status = DeploymentStatus::kSuperseded;
+          previous.updated_at = now;
+        }
+        queueWrite(previous);
+      }
+      row.id = newUuid();
+      row.organization = command.organization;
+      row.environment_id = environment_id;
+      row.deployment_name = request.deployment_name;
+      row.artifact_id = artifact.id;
+      row.created_at = now;
+      row.updated_at = now;
+      row.revision = 1;
+      row.inserted = true;
+    } else {
+      row = slot->second.row;
+      if (plan.material_change) {
+        row.updated_at = now;
+        ++row.revision;
+      }
+    }
+    row.logical_environment_id = logical_id;
+    row.status = plan.status;
+    row.is_current = true;
+    row.last_seen_at = now;
+    queueWrite(row);
+
     DeploymentRecord record;
-    record.id = create ? newUuid() : slot->second.record_id;
-    record.created_at = create ? now : slot->second.created_at;
-    record.updated_at = create || plan.material_change ? now : slot->second.updated_at;
-    record.last_seen_at = now;
+    record.id = row.id;
+    record.created_at = row.created_at;
+    record.updated_at = row.updated_at;
+    record.last_seen_at = row.last_seen_at;
     record.environment_id = environment_id;
     record.environment_name = request.environment_name;
     record.deployment_name = request.deployment_name;
@@ -329,46 +425,146 @@ class BatchApplier {
     record.artifact_id = artifact.id;
     record.artifact = {artifact.kind, artifact.name, artifact.version, request.artifact_digest};
     record.status = plan.status;
-    const int revision = create ? 1 : slot->second.revision + (plan.material_change ? 1 : 0);
     const bool held_before =
         create && held_.count({environment_id, request.deployment_name, artifact.id}) != 0;
 
     // The change's event and the reply travel with the change: both happen if it commits.
-    ServiceEvent event{classifyChange(plan, held_before), eventId(record.id, revision),
+    ServiceEvent event{classifyChange(plan, held_before), eventId(record.id, row.revision),
                        command.organization, record, std::nullopt};
     if (event.kind == EventKind::kUpgraded || event.kind == EventKind::kRolledBack) {
-      event.supersession =
-          Supersession{slot->second.record_id, current->artifact_digest, record.id};
+      event.supersession = Supersession{retired_id, current->artifact_digest, record.id};
     }
-    const bool has_event = event.kind != EventKind::kNone;
-    const bool wants_reply = command.reply_to && isReplyChannel(*command.reply_to);
-    tx_.exec_prepared("write_command", record.id, command.organization, environment_id,
-                      request.deployment_name, logical_id, artifact.id,
-                      std::string(toWireName(plan.status)), formatRfc3339(record.created_at),
-                      formatRfc3339(record.updated_at), formatRfc3339(record.last_seen_at),
-                      revision, create, create && current ? slot->second.record_id : std::string(),
-                      plan.supersede_previous, command.source, command.id,
-                      has_event ? event.id : std::string(), std::string(cdEventType(event.kind)),
-                      request.slot().key(), formatRfc3339(record.updated_at),
-                      has_event ? encodeServiceEvent(event) : std::string(),
-                      command.trace ? command.trace->traceparent() : std::string(),
-                      wants_reply ? *command.reply_to : std::string(),
-                      wants_reply ? encodeReply({*command.correlation_id, Reply::Outcome::kRecorded,
-                                                 encodeRecordResponse(record)})
-                                  : std::string());
+    if (event.kind != EventKind::kNone) {
+      const auto time = formatRfc3339(record.updated_at);
+      events_.ids.add(event.id);
+      events_.types.add(cdEventType(event.kind));
+      events_.slot_keys.add(request.slot().key());
+      events_.times.add(time);
+      events_.payloads.add(encodeServiceEvent(event));
+      events_.traceparents.add(command.trace ? command.trace->traceparent() : std::string());
+      events_.organizations.add(command.organization);
+    }
+    queueReply(command, record);
 
     held_.emplace(environment_id, request.deployment_name, artifact.id);
     slots_[slot_key] = SlotState{
-        record.id,
-        CurrentRecord{request.artifact_digest, plan.status, request.logical_environment_name},
-        revision,
-        record.created_at,
-        record.updated_at,
-        record.last_seen_at};
-    return {std::move(record), false};
+        row, CurrentRecord{request.artifact_digest, plan.status, request.logical_environment_name}};
+    return record;
   }
 
-  // A command applied before answers with the record it produced, as that record is now.
+  // Keeps the latest state of a row the batch writes; a row written twice is written once.
+  void queueWrite(const RecordRow& row) {
+    if (auto it = write_index_.find(row.id); it != write_index_.end()) {
+      writes_[it->second] = row;
+      return;
+    }
+    write_index_.emplace(row.id, writes_.size());
+    writes_.push_back(row);
+  }
+
+  void queueReply(const Command& command, const DeploymentRecord& record) {
+    if (command.reply_to && isReplyChannel(*command.reply_to)) {
+      reply_channels_.add(*command.reply_to);
+      reply_payloads_.add(encodeReply(
+          {*command.correlation_id, Reply::Outcome::kRecorded, encodeRecordResponse(record)}));
+    }
+  }
+
+  // Sends the batch's writes: records, artifacts, claims and events, one statement each.
+  void writeAll(const std::vector<AppliedCommand>& results) {
+    struct {
+      ArrayLiteral ids, organizations, environment_ids, names, logical_ids, artifact_ids, statuses,
+          currents, created, updated, seen, revisions;
+    } inserted;
+    struct {
+      ArrayLiteral ids, statuses, currents, logical_ids, updated, seen, revisions;
+    } updated;
+    std::size_t inserts = 0;
+    std::size_t updates = 0;
+    for (const auto& row : writes_) {
+      const auto status = toWireName(row.status);
+      if (row.inserted) {
+        ++inserts;
+        inserted.ids.add(row.id);
+        inserted.organizations.add(row.organization);
+        inserted.environment_ids.add(row.environment_id);
+        inserted.names.add(row.deployment_name);
+        inserted.logical_ids.add(row.logical_environment_id);
+        inserted.artifact_ids.add(row.artifact_id);
+        inserted.statuses.add(status);
+        inserted.currents.add(row.is_current);
+        inserted.created.add(formatRfc3339(row.created_at));
+        inserted.updated.add(formatRfc3339(row.updated_at));
+        inserted.seen.add(formatRfc3339(row.last_seen_at));
+        inserted.revisions.add(row.revision);
+      } else {
+        ++updates;
+        updated.ids.add(row.id);
+        updated.statuses.add(status);
+        updated.currents.add(row.is_current);
+        updated.logical_ids.add(row.logical_environment_id);
+        updated.updated.add(formatRfc3339(row.updated_at));
+        updated.seen.add(formatRfc3339(row.last_seen_at));
+        updated.revisions.add(row.revision);
+      }
+    }
+    if (updates > 0) {
+      tx_.exec_prepared("update_records", updated.ids.str(), updated.statuses.str(),
+                        updated.currents.str(), updated.logical_ids.str(), updated.updated.str(),
+                        updated.seen.str(), updated.revisions.str());
+    }
+    if (inserts > 0) {
+      tx_.exec_prepared("insert_records", inserted.ids.str(), inserted.organizations.str(),
+                        inserted.environment_ids.str(), inserted.names.str(),
+                        inserted.logical_ids.str(), inserted.artifact_ids.str(),
+                        inserted.statuses.str(), inserted.currents.str(), inserted.created.str(),
+                        inserted.updated.str(), inserted.seen.str(), inserted.revisions.str());
+    }
+
+    if (!changed_artifacts_.empty()) {
+      ArrayLiteral ids, kinds, names, versions;
+      for (const auto& [key, artifact] : artifacts_) {
+        if (changed_artifacts_.count(artifact.id) != 0) {
+          ids.add(artifact.id);
+          kinds.add(artifact.kind);
+          names.add(artifact.name);
+          versions.add(artifact.version);
+        }
+      }
+      tx_.exec_prepared("update_artifacts", ids.str(), kinds.str(), names.str(), versions.str());
+    }
+
+    if (!claims_.empty()) {
+      ArrayLiteral organizations, sources, ids, record_ids;
+      for (const auto& [identity, index] : claims_) {
+        organizations.add(std::get<0>(identity));
+        sources.add(std::get<1>(identity));
+        ids.add(std::get<2>(identity));
+        record_ids.add(results[index].record.id);
+      }
+      const auto claimed = tx_.exec_prepared("insert_claims", organizations.str(), sources.str(),
+                                             ids.str(), record_ids.str());
+      if (claimed.affected_rows() != claims_.size()) {
+        // Another recorder applied some of these commands since this batch looked.
+        throw StoreError("commands of the batch were claimed concurrently", true);
+      }
+    }
+
+    if (!events_.ids.empty()) {
+      tx_.exec_prepared("queue_events", events_.ids.str(), events_.types.str(),
+                        events_.slot_keys.str(), events_.times.str(), events_.payloads.str(),
+                        events_.traceparents.str(), events_.organizations.str());
+    }
+  }
+
+  void sendReplies() {
+    if (!reply_channels_.empty()) {
+      tx_.exec_prepared("notify_all", reply_channels_.str(), reply_payloads_.str());
+    }
+  }
+
+  // A command applied by an earlier transaction answers with the record it produced, as that
+  // record is now.
   DeploymentRecord loadClaimedRecord(const Command& command) {
     const auto claimed =
         tx_.exec_prepared("claimed_record", command.organization, command.source, command.id);
@@ -379,11 +575,7 @@ class BatchApplier {
     }
     const auto record =
         pg::toRecord(tx_.exec_prepared1("load_record", claimed[0][0].as<std::string>()));
-    if (command.reply_to && isReplyChannel(*command.reply_to)) {
-      tx_.exec_prepared("notify", *command.reply_to,
-                        encodeReply({*command.correlation_id, Reply::Outcome::kRecorded,
-                                     encodeRecordResponse(record)}));
-    }
+    queueReply(command, record);
     return record;
   }
 
@@ -426,10 +618,19 @@ class BatchApplier {
   pqxx::dbtransaction& tx_;
   const RecordStore::NameCache& environments_;
   const RecordStore::NameCache& logical_environments_;
-  std::set<Identity> claimed_;
+  std::set<Identity> claimed_before_;
+  std::map<Identity, std::size_t> claims_;  // identities this batch claims, to their command
   std::map<std::pair<std::string, std::string>, ArtifactState> artifacts_;
+  std::set<std::string> changed_artifacts_;
   std::map<SlotKey, SlotState> slots_;
   std::set<std::tuple<std::string, std::string, std::string>> held_;
+  std::vector<RecordRow> writes_;
+  std::map<std::string, std::size_t> write_index_;
+  struct {
+    ArrayLiteral ids, types, slot_keys, times, payloads, traceparents, organizations;
+  } events_;
+  ArrayLiteral reply_channels_;
+  ArrayLiteral reply_payloads_;
 };
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Applies commands to PostgreSQL: the adapter between the state machine in common/ and the
-// ledger's tables. A batch costs a few set-based statements up front (claims, artifacts, the
-// slots' current records) and then two or three per command. Owns one connection; not
-// thread-safe (one store per consumer thread).
+// ledger's tables. A batch is planned in memory against rows read and locked by a few set-based
+// statements, then written with one statement per table, so its round trips do not grow with its
+// size. Owns one connection; not thread-safe (one store per consumer thread).
 #pragma once
 
 #include <chrono>
