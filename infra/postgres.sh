@@ -38,7 +38,8 @@ start() {
   else
     echo "postgres: starting on 127.0.0.1:${PG_PORT}"
     as_postgres "${pg_bin}/pg_ctl" -D "${data}" -l "${logfile}" -w -t 60 start -o \
-      "-p ${PG_PORT} -c listen_addresses=127.0.0.1 -k ${sockets} -c max_connections=200" >/dev/null
+      "-p ${PG_PORT} -c listen_addresses=127.0.0.1 -k ${sockets} -c max_connections=400 \
+      -c shared_buffers=512MB" >/dev/null
   fi
   if ! "${pg_bin}/psql" -h 127.0.0.1 -p "${PG_PORT}" -U postgres -Atc \
     "select 1 from pg_database where datname = '${PG_DATABASE}'" | grep -q 1; then

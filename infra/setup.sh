@@ -15,6 +15,7 @@ packages=(
   postgresql postgresql-contrib kcat openssl curl
   openjdk-17-jre-headless maven
   python3 python3-yaml python3-jsonschema python3-prometheus-client
+  wrk python3-matplotlib postgresql-client
 )
 
 missing=()

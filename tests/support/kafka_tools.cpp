@@ -82,12 +82,37 @@ void produce(const std::string& brokers, const std::string& topic,
 
 void produceAll(const std::string& brokers, const std::string& topic,
                 const std::vector<OutgoingMessage>& messages) {
-  auto producer =
-      kafka::makeClient(RD_KAFKA_PRODUCER, kafka::makeConf({{"bootstrap.servers", brokers},
-                                                            {"enable.idempotence", "true"},
-                                                            {"linger.ms", "20"},
-                                                            {"partitioner", "murmur2_random"}}));
-  for (const auto& message : messages) {
+  produceGenerated(brokers, topic, static_cast<std::int64_t>(messages.size()),
+                   [&](std::int64_t i) { return messages[static_cast<std::size_t>(i)]; });
+}
+
+namespace {
+
+// Keeps the first delivery failure so that the producing thread can report it.
+void recordDeliveryFailure(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    auto* failure = static_cast<std::string*>(opaque);
+    if (failure->empty()) {
+      *failure = rd_kafka_err2str(message->err);
+    }
+  }
+}
+
+}  // namespace
+
+void produceGenerated(const std::string& brokers, const std::string& topic, std::int64_t count,
+                      const std::function<OutgoingMessage(std::int64_t)>& next) {
+  std::string failure;
+  auto conf = kafka::makeConf({{"bootstrap.servers", brokers},
+                               {"enable.idempotence", "true"},
+                               {"linger.ms", "20"},
+                               {"batch.size", "1000000"},
+                               {"partitioner", "murmur2_random"}});
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), recordDeliveryFailure);
+  rd_kafka_conf_set_opaque(conf.get(), &failure);
+  auto producer = kafka::makeClient(RD_KAFKA_PRODUCER, std::move(conf));
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto message = next(i);
     rd_kafka_headers_t* list = rd_kafka_headers_new(message.headers.size());
     for (const auto& [name, value] : message.headers) {
       rd_kafka_header_add(list, name.data(), static_cast<ssize_t>(name.size()), value.data(),
@@ -109,9 +134,13 @@ void produceAll(const std::string& brokers, const std::string& topic,
       }
       break;
     }
+    rd_kafka_poll(producer.get(), 0);
   }
-  if (rd_kafka_flush(producer.get(), 60000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw std::runtime_error("produce: not all acknowledged in time");
+  if (rd_kafka_flush(producer.get(), 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw std::runtime_error("produce: not all acknowledged within 120 s");
+  }
+  if (!failure.empty()) {
+    throw std::runtime_error("produce: a message was not delivered: " + failure);
   }
 }
 

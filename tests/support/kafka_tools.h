@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +35,11 @@ struct OutgoingMessage {
 // Produces all messages in order with one producer and waits for every acknowledgement.
 void produceAll(const std::string& brokers, const std::string& topic,
                 const std::vector<OutgoingMessage>& messages);
+
+// Produces count messages made by next(i) for i = 0..count-1, in order, without holding them all
+// in memory; throws if any was not acknowledged.
+void produceGenerated(const std::string& brokers, const std::string& topic, std::int64_t count,
+                      const std::function<OutgoingMessage(std::int64_t)>& next);
 
 // Writes messages as JSON lines ({"topic","key","headers","value"}), for the schema validator.
 void writeJsonLines(const std::string& path, const std::string& topic,
