@@ -6,7 +6,11 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/json_codec.h"
 #include "common/kafka/topic_admin.h"
@@ -91,7 +95,8 @@ int main(int argc, char** argv) {
   log::info("starting", {{"brokers", config.brokers},
                          {"commands_topic", config.commands_topic},
                          {"group_id", config.group_id},
-                         {"batch_max", std::to_string(config.batch_max)}});
+                         {"batch_max", std::to_string(config.batch_max)},
+                         {"workers", std::to_string(config.workers)}});
 
   // Schema first: recorders starting together serialize on an advisory lock.
   auto error = retryUntil(config.startup_timeout, "migrate", [&]() -> std::string {
@@ -149,17 +154,41 @@ int main(int argc, char** argv) {
       }
     } stop_admin{admin_io, admin_thread};
 
-    recorder::RecordStore store(config.database_url, config.statement_timeout);
-    recorder::DeadLetterPublisher dead_letters(config.brokers, config.dead_letter_topic,
-                                               config.kafka_timeout);
     recorder::EventPublisher events(
         {config.brokers, config.events_topic, config.database_url, config.outbox_batch_max,
          config.outbox_poll, config.kafka_timeout, config.retry_backoff_max},
         recorder_metrics.events_published, recorder_metrics.event_publish_errors);
     events.start();
-    recorder::CommandConsumer consumer(config, store, dead_letters, recorder_metrics,
-                                       [&events] { events.wake(); });
-    consumer.run(g_stop);
+    // Workers split the group's partitions between them, so that one batch's commit overlaps
+    // the next batch's work. A slot's commands share a partition and so a worker; each worker
+    // has its own consumer, connection and dead-letter producer. One failing stops them all.
+    std::mutex failure_mutex;
+    std::string failure;
+    std::vector<std::thread> workers;
+    for (int i = 0; i < config.workers; ++i) {
+      workers.emplace_back([&, i] {
+        try {
+          recorder::RecordStore store(config.database_url, config.statement_timeout);
+          recorder::DeadLetterPublisher dead_letters(config.brokers, config.dead_letter_topic,
+                                                     config.kafka_timeout);
+          recorder::CommandConsumer consumer(config, store, dead_letters, recorder_metrics,
+                                             [&events] { events.wake(); });
+          consumer.run(g_stop);
+        } catch (const std::exception& e) {
+          std::lock_guard lock(failure_mutex);
+          if (failure.empty()) {
+            failure = "worker " + std::to_string(i) + ": " + e.what();
+          }
+          g_stop.store(true);
+        }
+      });
+    }
+    for (auto& worker : workers) {
+      worker.join();
+    }
+    if (!failure.empty()) {
+      throw std::runtime_error(failure);
+    }
   } catch (const std::exception& e) {
     log::error("recorder stopped on an error", {{"error", e.what()}});
     return 1;

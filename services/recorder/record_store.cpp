@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <random>
 #include <set>
+#include <stdexcept>
 
 #include "common/json_codec.h"
 #include "common/pg/record_row.h"
@@ -222,10 +223,7 @@ class BatchApplier {
 
   std::vector<AppliedCommand> apply(const std::vector<Command>& commands) {
     findClaims(commands);
-    for (const auto& command : commands) {
-      environmentId(command.organization, command.request.environment_name);
-      logicalEnvironmentId(command.organization, command.request.logical_environment_name);
-    }
+    resolveNames(commands);
     loadArtifacts(commands);
     lockSlots(commands);
     loadHistory(commands);
@@ -590,7 +588,7 @@ class BatchApplier {
 
   std::string namedId(const std::string& table, const std::string& organization,
                       const std::string& name, const RecordStore::NameCache& known,
-                      RecordStore::NameCache& pending) {
+                      const RecordStore::NameCache& pending) const {
     const auto key = std::make_pair(organization, name);
     if (auto it = known.find(key); it != known.end()) {
       return it->second;
@@ -598,21 +596,61 @@ class BatchApplier {
     if (auto it = pending.find(key); it != pending.end()) {
       return it->second;
     }
+    throw std::logic_error(table + " row for " + organization + "/" + name +
+                           " was not resolved before planning");
+  }
+
+  // Creates the environments and logical environments the batch names that the caches lack, one
+  // statement per table. They are created in sorted order, so that batches applied side by side
+  // take the unique index's locks in the same order and cannot deadlock.
+  void resolveNames(const std::vector<Command>& commands) {
+    std::set<std::pair<std::string, std::string>> environments, logical_environments;
+    for (const auto& command : commands) {
+      std::pair<std::string, std::string> environment{command.organization,
+                                                      command.request.environment_name};
+      if (environments_.count(environment) == 0) {
+        environments.insert(std::move(environment));
+      }
+      std::pair<std::string, std::string> logical{command.organization,
+                                                  command.request.logical_environment_name};
+      if (logical_environments_.count(logical) == 0) {
+        logical_environments.insert(std::move(logical));
+      }
+    }
+    createNamed("environments", environments, pending_environments);
+    createNamed("logical_environments", logical_environments, pending_logical_environments);
+  }
+
+  void createNamed(const std::string& table,
+                   const std::set<std::pair<std::string, std::string>>& wanted,
+                   RecordStore::NameCache& pending) {
+    if (wanted.empty()) {
+      return;
+    }
+    ArrayLiteral organizations, names;
+    for (const auto& [organization, name] : wanted) {
+      organizations.add(organization);
+      names.add(name);
+    }
     // The table name is one of two constants, never client input.
-    auto rows = tx_.exec_params("insert into " + table +
-                                    " (organization, name) values ($1, $2) "
-                                    "on conflict (organization, name) do nothing returning id",
-                                organization, name);
-    if (rows.empty()) {
-      rows = tx_.exec_params("select id from " + table + " where organization = $1 and name = $2",
-                             organization, name);
+    tx_.exec_params("insert into " + table +
+                        " (organization, name) select * from unnest($1::text[], $2::text[]) "
+                        "as k (organization, name) order by organization, name "
+                        "on conflict (organization, name) do nothing",
+                    organizations.str(), names.str());
+    std::size_t found = 0;
+    for (const auto& row : tx_.exec_params(
+             "select t.organization, t.name, t.id from " + table +
+                 " t join unnest($1::text[], $2::text[]) as k (organization, name) "
+                 "on t.organization = k.organization and t.name = k.name",
+             organizations.str(), names.str())) {
+      pending.emplace(std::make_pair(row[0].as<std::string>(), row[1].as<std::string>()),
+                      row[2].as<std::string>());
+      ++found;
     }
-    if (rows.empty()) {
-      throw StoreError(table + " row created concurrently is not visible yet", true);
+    if (found != wanted.size()) {
+      throw StoreError(table + " rows created concurrently are not visible yet", true);
     }
-    const auto id = rows[0][0].as<std::string>();
-    pending.emplace(key, id);
-    return id;
   }
 
   pqxx::dbtransaction& tx_;
@@ -678,6 +716,10 @@ std::vector<AppliedCommand> RecordStore::applyBatch(const std::vector<Command>& 
   } catch (const pqxx::broken_connection& e) {
     connection_.reset();
     throw StoreError(std::string("database connection lost: ") + e.what(), true);
+  } catch (const pqxx::transaction_rollback& e) {
+    // Deadlocks and serialization failures: in this libpqxx they are not sql_errors, and trying
+    // again is what the server asks for.
+    throw StoreError(std::string("applying commands lost a race: ") + e.what(), true);
   } catch (const pqxx::sql_error& e) {
     throw StoreError(
         std::string("applying commands failed: ") + e.what() + " [SQLSTATE " + e.sqlstate() + "]",
@@ -695,6 +737,8 @@ void RecordStore::notifyRejected(const Command& command, const std::string& reas
                      encodeReply({*command.correlation_id, Reply::Outcome::kRejected, reason}));
   } catch (const pqxx::broken_connection& e) {
     connection_.reset();
+    throw StoreError(std::string("notifying a rejection: ") + e.what(), true);
+  } catch (const pqxx::transaction_rollback& e) {
     throw StoreError(std::string("notifying a rejection: ") + e.what(), true);
   } catch (const pqxx::sql_error& e) {
     throw StoreError(std::string("notifying a rejection: ") + e.what(),

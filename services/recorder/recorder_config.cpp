@@ -21,6 +21,10 @@ std::variant<RecorderConfig, ConfigExit> parseRecorderConfig(int argc, const cha
               1, 1024);
   options.add("database-url", "PostgreSQL connection URI", c.database_url);
   options.add("batch-max", "most commands applied in one transaction", c.batch_max, 1, 10000);
+  options.add("workers",
+              "consumers applying batches side by side, each with its own share of the "
+              "partitions and its own database connection",
+              c.workers, 1, 64);
   options.add("batch-linger",
               "longest a batch keeps growing while commands keep arriving; it is applied at "
               "once when they pause",

@@ -20,6 +20,7 @@ struct RecorderConfig {
   int topic_partitions = 6;
   std::string database_url = "postgresql://postgres@127.0.0.1:15432/ledger";
   int batch_max = 500;
+  int workers = 2;
   std::chrono::milliseconds batch_linger{10};
   std::chrono::milliseconds statement_timeout{10000};
   std::chrono::milliseconds retry_backoff_max{5000};

@@ -231,9 +231,12 @@ class Bench:
         self.build = build
         self.out = out
         self.quick = quick
+        self.profiling = shutil.which("perf") is not None and (
+            not quick or os.environ.get("BENCH_PROFILE") == "1")
         self.seconds = 5 if quick else 20
         self.warm_seconds = 4 if quick else 10
-        self.drain_commands = 100_000 if quick else 1_000_000
+        self.drain_commands = int(os.environ.get("BENCH_DRAIN_COMMANDS",
+                                                 100_000 if quick else 1_000_000))
         self.connections = [16, 64, 256]
         self.hot_slots = 10_000
         self.environments = 200
@@ -438,10 +441,10 @@ class Bench:
         if result.returncode != 0:
             log(f"  perf record failed, no profile: {result.stderr.strip()[-300:]}")
             return None
-        names = {str(self.gateway.pid): "gateway", str(self.recorder.pid): "recorder"}
+        names = {str(s.pid): s.name for s in (self.gateway, self.recorder) if s is not None}
         report = run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "-q",
                       "--sort", "pid,dso,sym", "--percent-limit", "0.3"])
-        by_process, symbols = {}, {"gateway": [], "recorder": []}
+        by_process, symbols = {}, {name: [] for name in list(names.values()) + ["postgres"]}
         for line in report.splitlines():
             match = re.match(r"\s*([\d.]+)%\s+(\d+):(\S+)\s+(\S+)\s+\[.\]\s+(.*)$", line)
             if not match:
@@ -449,7 +452,7 @@ class Bench:
             percent, pid, comm, dso, symbol = match.groups()
             name = names.get(pid, comm)
             by_process[name] = by_process.get(name, 0.0) + float(percent)
-            if name in symbols and len(symbols[name]) < 8:
+            if name in symbols and len(symbols[name]) < 12:
                 symbols[name].append({"percent": float(percent), "dso": dso,
                                       "symbol": symbol.strip()[:90]})
         data.unlink()
@@ -472,21 +475,28 @@ class Bench:
         self.start_recorder()
         sampler = self.sampler()
         sampler.start()
+        if self.profiling:
+            threading.Thread(target=self.profile_drain, daemon=True).start()
         first_applied = None
+        finished = None
         while True:
             self.recorder.check_alive()
             text = self.recorder_metrics()
             applied = metric_sum(text, "ledger_commands_applied_total")
+            published = metric_sum(text, "ledger_events_published_total")
             now = time.monotonic()
             if applied > 0 and first_applied is None:
                 first_applied = now
-            if applied >= count:
+            if applied >= count and finished is None:
+                finished = now
+                usage = sampler.finish()
+            if finished is not None and published >= count:
                 break
             if now - started > 900:
-                raise BenchError(f"drain: {applied:.0f} of {count} applied after 15 minutes")
+                raise BenchError(f"drain: {applied:.0f} of {count} applied and {published:.0f} "
+                                 "events published after 15 minutes")
             time.sleep(0.1)
-        finished = time.monotonic()
-        usage = sampler.finish()
+        events_finished = time.monotonic()
         rows = int(psql(DATABASE, "select count(*) from deployment_records "
                                   "where organization = 'bench-drain'"))
         if rows != count:
@@ -496,12 +506,19 @@ class Bench:
             "commands": count, "produce_seconds": round(produced_seconds, 2),
             "seconds_from_start": round(seconds, 2),
             "seconds_from_first_applied": round(finished - first_applied, 2),
+            "events_seconds_from_start": round(events_finished - started, 2),
             "records_per_second": round(count / seconds, 1), **usage,
         }
         log(f"  {count} commands applied in {seconds:.1f} s from the recorder's start: "
             f"{drain['records_per_second']:.0f} records/s")
         self.results["drain"] = drain
         self.copy_ceiling(count)
+
+    def profile_drain(self):
+        time.sleep(3)  # past the group join, into the steady state
+        profile = self.profile(5 if self.quick else 10)
+        if profile:
+            self.results["drain_profile"] = profile
 
     def copy_ceiling(self, count):
         columns = ("id, organization, environment_id, deployment_name, logical_environment_id, "
@@ -527,14 +544,16 @@ class Bench:
                                 "rows_per_second": round(count / seconds, 1)}
         log(f"  {count} rows in {seconds:.1f} s: {count / seconds:.0f} rows/s")
 
-    def run_all(self):
+    def run_all(self, parts):
         self.prepare()
-        self.warm_up()
-        for connections in self.connections:
-            profile = not self.quick and connections == max(self.connections)
-            self.http_run(connections, profile=profile)
-            self.pgbench_run(connections)
-        self.drain()
+        if "http" in parts:
+            self.warm_up()
+            for connections in self.connections:
+                profile = self.profiling and connections == max(self.connections)
+                self.http_run(connections, profile=profile)
+                self.pgbench_run(connections)
+        if "drain" in parts:
+            self.drain()
 
 
 def percentiles_ms(latencies_us):
@@ -576,22 +595,26 @@ def ratios(results):
         out.append({"name": name, "value": round(value, 2), "target": target,
                     "better": better, "met": met, "detail": detail})
 
-    for connections, target in ((64, TARGETS["e2e_64_over_direct"]),
-                                (256, TARGETS["e2e_256_over_direct"])):
-        ledger, direct = run_at("ledger", connections), run_at("direct", connections)
-        add(f"end to end / direct write at {connections} connections",
-            ledger["records_per_second"] / direct["records_per_second"], target, "higher",
-            f"{ledger['records_per_second']:.0f} vs {direct['records_per_second']:.0f} records/s")
-    ledger = run_at("ledger", 256)
-    add("end-to-end p99 at 256 connections (ms)", ledger["latency_ms"]["p99"],
-        TARGETS["e2e_256_p99_ms"], "lower", "wrk, acknowledged requests")
-    drain, copy = results["drain"], results["copy"]
-    add("drain / bare COPY", drain["records_per_second"] / copy["rows_per_second"],
-        TARGETS["drain_over_copy"], "higher",
-        f"{drain['records_per_second']:.0f} records/s vs {copy['rows_per_second']:.0f} rows/s")
-    for service in ("gateway", "recorder"):
-        add(f"{service} peak RSS at 256 connections (MB)", ledger["rss_peak_mb"][service],
-            TARGETS["rss_mb"], "lower", "sampled every 250 ms")
+    if results["runs"]:
+        for connections, target in ((64, TARGETS["e2e_64_over_direct"]),
+                                    (256, TARGETS["e2e_256_over_direct"])):
+            ledger, direct = run_at("ledger", connections), run_at("direct", connections)
+            add(f"end to end / direct write at {connections} connections",
+                ledger["records_per_second"] / direct["records_per_second"], target, "higher",
+                f"{ledger['records_per_second']:.0f} vs {direct['records_per_second']:.0f} "
+                "records/s")
+        ledger = run_at("ledger", 256)
+        add("end-to-end p99 at 256 connections (ms)", ledger["latency_ms"]["p99"],
+            TARGETS["e2e_256_p99_ms"], "lower", "wrk, acknowledged requests")
+    if "drain" in results:
+        drain, copy = results["drain"], results["copy"]
+        add("drain / bare COPY", drain["records_per_second"] / copy["rows_per_second"],
+            TARGETS["drain_over_copy"], "higher",
+            f"{drain['records_per_second']:.0f} records/s vs {copy['rows_per_second']:.0f} rows/s")
+    if results["runs"]:
+        for service in ("gateway", "recorder"):
+            add(f"{service} peak RSS at 256 connections (MB)", ledger["rss_peak_mb"][service],
+                TARGETS["rss_mb"], "lower", "sampled every 250 ms")
     return out
 
 
@@ -613,44 +636,50 @@ def write_summary(results, path):
              "Everything (Postgres, Kafka, the services, the load generator) shares the machine.",
              "", "## Ratios", ""]
     lines += [f"- {line}" for line in ratio_lines(results["ratios"])]
-    lines += ["", "## Requests", "",
-              "| System | Connections | Records/s | p50 ms | p95 ms | p99 ms | max ms | Errors |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    if results["runs"]:
+        lines += ["", "## Requests", "",
+                  "| System | Connections | Records/s | p50 ms | p95 ms | p99 ms | max ms | Errors |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results["runs"]:
         lat = r["latency_ms"]
         lines.append(f"| {r['system']} | {r['connections']} | {r['records_per_second']:.0f} | "
                      f"{lat['p50']} | {lat['p95']} | {lat['p99']} | {lat['max']} | "
                      f"{sum(r['errors'].values())} |")
-    d, c = results["drain"], results["copy"]
-    lines += ["", "## Drain", "",
-              f"- {d['commands']} commands produced straight into the commands topic in "
-              f"{d['produce_seconds']} s, then applied by a recorder started on the backlog in "
-              f"{d['seconds_from_start']} s from its start ({d['seconds_from_first_applied']} s "
-              f"from its first applied command): **{d['records_per_second']:.0f} records/s**, "
-              "each with its event published to the events topic.",
-              f"- Bare `COPY` of the same {c['rows']} rows into an empty table shaped like "
-              f"deployment_records (same indexes, no foreign keys): {c['seconds']} s, "
-              f"**{c['rows_per_second']:.0f} rows/s**.",
-              "", "## Where the time goes", "",
+    if "drain" in results:
+        d, c = results["drain"], results["copy"]
+        lines += ["", "## Drain", "",
+                  f"- {d['commands']} commands produced straight into the commands topic in "
+                  f"{d['produce_seconds']} s, then applied by a recorder started on the backlog "
+                  f"in {d['seconds_from_start']} s from its start "
+                  f"({d['seconds_from_first_applied']} s from its first applied command): "
+                  f"**{d['records_per_second']:.0f} records/s**. Every change's event was on "
+                  f"the events topic {d['events_seconds_from_start']} s after the start.",
+                  f"- Bare `COPY` of the same {c['rows']} rows into an empty table shaped like "
+                  f"deployment_records (same indexes, no foreign keys): {c['seconds']} s, "
+                  f"**{c['rows_per_second']:.0f} rows/s**."]
+    lines += ["", "## Where the time goes", "",
               "CPU seconds of each part during each run (2 cores give 2 CPU seconds a second):",
               "", "| Run | Wall s | Postgres | Kafka | Gateway | Recorder | Load generator |",
               "|---|---:|---:|---:|---:|---:|---:|"]
-    for r in results["runs"] + [dict(results["drain"], system="drain", connections="-")]:
+    drains = [dict(results["drain"], system="drain", connections="-")] if "drain" in results else []
+    for r in results["runs"] + drains:
         cpu = r["cpu_seconds"]
         lines.append(f"| {r['system']}, {r['connections']} | {r['wall_seconds']} | "
                      f"{cpu.get('postgres', '-')} | {cpu.get('kafka', '-')} | "
                      f"{cpu.get('gateway', '-')} | {cpu.get('recorder', '-')} | "
                      f"{cpu.get('load generator', '-')} |")
-    profiled = [r for r in results["runs"] if r.get("profile")]
-    for r in profiled:
-        p = r["profile"]
+    profiled = [(f"the {r['connections']}-connection HTTP run", r["profile"])
+                for r in results["runs"] if r.get("profile")]
+    if results.get("drain_profile"):
+        profiled.append(("the drain", results["drain_profile"]))
+    for what, p in profiled:
         shares = ", ".join(f"{k} {v}%" for k, v in p["samples_share_by_process"].items())
-        lines += ["", f"perf, {p['seconds']} s of the {r['connections']}-connection HTTP run, "
-                      f"share of all samples: {shares}.", ""]
+        lines += ["", f"perf, {p['seconds']} s of {what}, share of all samples: {shares}.", ""]
         for name, symbols in p["hottest_symbols"].items():
-            lines.append(f"Hottest in the {name}: " + "; ".join(
-                f"{s['symbol']} ({s['dso']}) {s['percent']}%" for s in symbols[:6]) + ".")
-            lines.append("")
+            if symbols:
+                lines.append(f"Hottest in the {name}: " + "; ".join(
+                    f"{s['symbol']} ({s['dso']}) {s['percent']}%" for s in symbols[:8]) + ".")
+                lines.append("")
     lines += ["", "Figures: results.json. Chart: chart.png.", ""]
     path.write_text("\n".join(lines))
 
@@ -680,11 +709,12 @@ def write_chart(results, path):
     left.set_title("Latency against throughput")
     left.legend(fontsize=8)
     left.grid(True, which="both", alpha=0.3)
-    bars = {"recorder drain": results["drain"]["records_per_second"],
-            "bare COPY": results["copy"]["rows_per_second"]}
-    right.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:grey"])
-    right.set_ylabel("rows/s")
-    right.set_title(f"Backlog of {results['drain']['commands']:,} commands")
+    if "drain" in results:
+        bars = {"recorder drain": results["drain"]["records_per_second"],
+                "bare COPY": results["copy"]["rows_per_second"]}
+        right.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:grey"])
+        right.set_ylabel("rows/s")
+        right.set_title(f"Backlog of {results['drain']['commands']:,} commands")
     figure.suptitle(f"deployment-ledger, {results['machine']['cores']} cores, "
                     f"{results['mode']} run")
     figure.tight_layout()
@@ -698,6 +728,10 @@ def main():
     parser.add_argument("--out", type=Path, required=True, help="where the results go")
     args = parser.parse_args()
     quick = os.environ.get("QUICK", "0") not in ("", "0")
+    parts = set(os.environ.get("BENCH_PARTS", "http,drain").split(","))
+    if not parts or not parts <= {"http", "drain"}:
+        raise BenchError(f"BENCH_PARTS is {os.environ['BENCH_PARTS']!r}; give http, drain or "
+                         "both, comma-separated")
     for tool in ("wrk", "pgbench", "psql"):
         if shutil.which(tool) is None:
             raise BenchError(f"{tool} is not installed; run infra/setup.sh")
@@ -705,7 +739,7 @@ def main():
     bench = Bench(args.build.resolve(), args.out.resolve(), quick)
     started = time.monotonic()
     try:
-        bench.run_all()
+        bench.run_all(parts)
     finally:
         bench.cleanup()
     results = bench.results
