@@ -639,11 +639,11 @@ class BatchApplier {
                         "on conflict (organization, name) do nothing",
                     organizations.str(), names.str());
     std::size_t found = 0;
-    for (const auto& row : tx_.exec_params(
-             "select t.organization, t.name, t.id from " + table +
-                 " t join unnest($1::text[], $2::text[]) as k (organization, name) "
-                 "on t.organization = k.organization and t.name = k.name",
-             organizations.str(), names.str())) {
+    for (const auto& row :
+         tx_.exec_params("select t.organization, t.name, t.id from " + table +
+                             " t join unnest($1::text[], $2::text[]) as k (organization, name) "
+                             "on t.organization = k.organization and t.name = k.name",
+                         organizations.str(), names.str())) {
       pending.emplace(std::make_pair(row[0].as<std::string>(), row[1].as<std::string>()),
                       row[2].as<std::string>());
       ++found;
