@@ -1,9 +1,20 @@
 #include "common/timestamp.h"
 
 #include <chrono>
-#include <cstdio>
 
 namespace ledger {
+namespace {
+
+// Writes value as exactly width decimal digits ending just before end; returns the new end.
+char* writeDigits(char* end, long long value, int width) {
+  for (int i = 0; i < width; ++i) {
+    *--end = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return end;
+}
+
+}  // namespace
 
 std::string formatRfc3339(TimestampMicros micros) {
   using namespace std::chrono;
@@ -11,15 +22,24 @@ std::string formatRfc3339(TimestampMicros micros) {
   const auto day = floor<days>(point);
   const year_month_day date{day};
   const hh_mm_ss time{point - day};
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02ld:%02ld:%02lldZ", int(date.year()),
-                unsigned(date.month()), unsigned(date.day()), long(time.hours().count()),
-                long(time.minutes().count()), static_cast<long long>(time.seconds().count()));
-  std::string out(buffer);
-  char fraction[8];
-  std::snprintf(fraction, sizeof fraction, ".%06lld",
-                static_cast<long long>(time.subseconds().count()));
-  out.insert(out.size() - 1, fraction);
+
+  // Filled from the right: "YYYY-MM-DDTHH:MM:SS.ffffffZ" is 27 characters.
+  std::string out(27, '\0');
+  char* end = out.data() + out.size();
+  *--end = 'Z';
+  end = writeDigits(end, time.subseconds().count(), 6);
+  *--end = '.';
+  end = writeDigits(end, time.seconds().count(), 2);
+  *--end = ':';
+  end = writeDigits(end, time.minutes().count(), 2);
+  *--end = ':';
+  end = writeDigits(end, time.hours().count(), 2);
+  *--end = 'T';
+  end = writeDigits(end, unsigned(date.day()), 2);
+  *--end = '-';
+  end = writeDigits(end, unsigned(date.month()), 2);
+  *--end = '-';
+  writeDigits(end, int(date.year()), 4);
   return out;
 }
 

@@ -4,13 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <random>
 #include <set>
 #include <stdexcept>
 
 #include "common/json_codec.h"
 #include "common/pg/record_row.h"
+#include "common/record_id.h"
 #include "common/record_transition.h"
 #include "common/reply.h"
 #include "common/service_event.h"
@@ -32,33 +31,53 @@ bool isRetryableState(const std::string& state) {
          state == "23505" || state == "23P01";
 }
 
-// PostgreSQL array literals, one element per row of a set-based statement over a batch.
+// PostgreSQL array literals, one element per row of a set-based statement over a batch. Built
+// in one buffer: str() closes the literal where it lies, and add() must not follow it.
 class ArrayLiteral {
  public:
   void add(std::string_view value) {
-    text_ += text_.size() > 1 ? ",\"" : "\"";
-    for (char c : value) {
-      if (c == '"' || c == '\\') {
+    separate();
+    text_.push_back('"');
+    // Copy runs of plain characters whole; quote and backslash get a backslash before them.
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (value[i] == '"' || value[i] == '\\') {
+        text_.append(value.data() + start, i - start);
         text_.push_back('\\');
+        start = i;
       }
-      text_.push_back(c);
     }
+    text_.append(value.data() + start, value.size() - start);
     text_.push_back('"');
   }
-  void add(bool value) { addBare(value ? "t" : "f"); }
-  void add(int value) { addBare(std::to_string(value)); }
+  void add(bool value) {
+    separate();
+    text_.push_back(value ? 't' : 'f');
+  }
+  void add(int value) {
+    separate();
+    text_ += std::to_string(value);
+  }
 
   void add(const char*) = delete;  // would otherwise convert to bool
 
-  bool empty() const { return text_.size() == 1; }
-  std::string str() const { return text_ + "}"; }
+  bool empty() const { return text_.size() == (closed_ ? 2u : 1u); }
+  const std::string& str() {
+    if (!closed_) {
+      text_.push_back('}');
+      closed_ = true;
+    }
+    return text_;
+  }
 
  private:
-  void addBare(const std::string& value) {
-    text_ += text_.size() > 1 ? "," : "";
-    text_ += value;
+  void separate() {
+    if (text_.size() > 1) {
+      text_.push_back(',');
+    }
   }
   std::string text_ = "{";
+  bool closed_ = false;
 };
 
 void prepareStatements(pqxx::connection& c) {
@@ -72,8 +91,9 @@ void prepareStatements(pqxx::connection& c) {
             "select record_id from applied_commands "
             "where organization = $1 and source = $2 and id = $3");
   c.prepare("insert_artifacts",
-            "insert into artifacts (organization, digest) "
-            "select * from unnest($1::text[], $2::text[]) on conflict do nothing");
+            "insert into artifacts (id, organization, digest) "
+            "select * from unnest($1::uuid[], $2::text[], $3::text[]) on conflict do nothing "
+            "returning organization, digest, id, kind, name, version");
   c.prepare("select_artifacts",
             "select a.organization, a.digest, a.id, a.kind, a.name, a.version from artifacts a "
             "join unnest($1::text[], $2::text[]) as k (organization, digest) "
@@ -171,21 +191,6 @@ struct SlotState {
   CurrentRecord current;
 };
 
-// A version 4 UUID in canonical text form.
-std::string newUuid() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  std::uint64_t high = generator();
-  std::uint64_t low = generator();
-  high = (high & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  low = (low & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;    // RFC 4122 variant
-  char text[37];
-  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
-                static_cast<unsigned>((high >> 16) & 0xffff), static_cast<unsigned>(high & 0xffff),
-                static_cast<unsigned>(low >> 48),
-                static_cast<unsigned long long>(low & 0xffffffffffffULL));
-  return text;
-}
-
 TimestampMicros nowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -279,17 +284,30 @@ class BatchApplier {
     for (const auto& command : commands) {
       keys.emplace(command.organization, command.request.artifact_digest);
     }
-    ArrayLiteral organizations, digests;
+    // Create the new ones with ids of the recorder's making, then read the others.
+    ArrayLiteral ids, organizations, digests;
     for (const auto& [organization, digest] : keys) {
+      ids.add(timeOrderedUuid());
       organizations.add(organization);
       digests.add(digest);
     }
-    tx_.exec_prepared("insert_artifacts", organizations.str(), digests.str());
-    for (const auto& row :
-         tx_.exec_prepared("select_artifacts", organizations.str(), digests.str())) {
-      artifacts_[{row[0].as<std::string>(), row[1].as<std::string>()}] =
-          ArtifactState{row[2].as<std::string>(), row[3].as<std::string>(),
-                        row[4].as<std::string>(), row[5].as<std::string>()};
+    const auto keep = [this](const pqxx::result& rows) {
+      for (const auto& row : rows) {
+        artifacts_[{row[0].as<std::string>(), row[1].as<std::string>()}] =
+            ArtifactState{row[2].as<std::string>(), row[3].as<std::string>(),
+                          row[4].as<std::string>(), row[5].as<std::string>()};
+      }
+    };
+    keep(tx_.exec_prepared("insert_artifacts", ids.str(), organizations.str(), digests.str()));
+    if (artifacts_.size() < keys.size()) {
+      ArrayLiteral known_organizations, known_digests;
+      for (const auto& [organization, digest] : keys) {
+        if (artifacts_.count({organization, digest}) == 0) {
+          known_organizations.add(organization);
+          known_digests.add(digest);
+        }
+      }
+      keep(tx_.exec_prepared("select_artifacts", known_organizations.str(), known_digests.str()));
     }
     if (artifacts_.size() != keys.size()) {
       // Another transaction inserted one of them after this statement's snapshot was taken.
@@ -388,7 +406,7 @@ class BatchApplier {
         }
         queueWrite(previous);
       }
-      row.id = newUuid();
+      row.id = timeOrderedUuid();
       row.organization = command.organization;
       row.environment_id = environment_id;
       row.deployment_name = request.deployment_name;
