@@ -52,7 +52,14 @@ CommandConsumer::CommandConsumer(const RecorderConfig& config, RecordStore& stor
       {"auto.commit.interval.ms", "1000"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
-      {"partition.assignment.strategy", "cooperative-sticky"},
+      // What librdkafka prefetches per consumer; the default (64 MB) is far more than a batch
+      // needs, and every worker holds its own.
+      {"queued.max.messages.kbytes", "16384"},
+      // Not cooperative-sticky: librdkafka before 2.3 aborts when a consumer using it is closed
+      // before its first assignment (librdkafka issue 4312), which a recorder stopped during
+      // start-up would hit. With the eager protocol a rebalance revokes every partition, and the
+      // revoke callback settles the batch first either way.
+      {"partition.assignment.strategy", "roundrobin"},
   };
   if (!config.kafka_debug.empty()) {
     settings.emplace_back("debug", config.kafka_debug);

@@ -17,6 +17,12 @@ namespace {
 // Another constant than the migration lock: publishing and migrating never wait on each other.
 constexpr long long kOutboxLockKey = 0x6f7574626f78;  // "outbox"
 
+// The outbox is a queue: every row is deleted soon after it is written. Each pass reads from the
+// head of its position index, so dead rows left there cost every later pass until a vacuum
+// removes them, and autovacuum looks at a table at most once a minute. The publisher vacuums
+// the outbox itself after this many deletes.
+constexpr int kVacuumEveryDeleted = 20000;
+
 // Delivery outcome of one outbox row. Each message's opaque is a heap-allocated shared_ptr that
 // the delivery report deletes; publishBatch() keeps its own references, so a report that arrives
 // after it gave up writes to a live object. Rows whose report is late count as failed.
@@ -83,6 +89,7 @@ void EventPublisher::run() {
     try {
       published = publishBatch();
       published_.increment(published);
+      vacuumIfDue(published);
       if (failing) {
         log::info("publishing events again");
         failing = false;
@@ -109,6 +116,20 @@ void EventPublisher::run() {
     if (failing) {
       backoff = std::min(backoff * 2, settings_.retry_backoff_max);
     }
+  }
+}
+
+void EventPublisher::vacuumIfDue(int deleted) {
+  deleted_since_vacuum_ += deleted;
+  if (deleted_since_vacuum_ < kVacuumEveryDeleted) {
+    return;
+  }
+  deleted_since_vacuum_ = 0;
+  try {
+    pqxx::nontransaction(*connection_).exec("vacuum event_outbox");
+  } catch (const pqxx::broken_connection&) {
+    connection_.reset();
+    throw;
   }
 }
 

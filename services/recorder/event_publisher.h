@@ -45,6 +45,8 @@ class EventPublisher {
   void run();
   // Publishes one batch; returns how many events it published. Throws on failure.
   int publishBatch();
+  // Vacuums the outbox once enough rows were deleted since the last time. Throws on failure.
+  void vacuumIfDue(int deleted);
 
   EventPublisherSettings settings_;
   metrics::Counter& published_;
@@ -55,6 +57,7 @@ class EventPublisher {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool woken_ = false;
+  int deleted_since_vacuum_ = 0;  // publisher thread only
   std::thread thread_;
 };
 

@@ -19,7 +19,7 @@ struct RecorderConfig {
   std::string group_id = "deployment-ledger-recorder";
   int topic_partitions = 6;
   std::string database_url = "postgresql://postgres@127.0.0.1:15432/ledger";
-  int batch_max = 500;
+  int batch_max = 1000;
   int workers = 2;
   std::chrono::milliseconds batch_linger{10};
   std::chrono::milliseconds statement_timeout{10000};
