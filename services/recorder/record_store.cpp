@@ -91,8 +91,9 @@ void prepareStatements(pqxx::connection& c) {
             "select record_id from applied_commands "
             "where organization = $1 and source = $2 and id = $3");
   c.prepare("insert_artifacts",
-            "insert into artifacts (id, organization, digest) "
-            "select * from unnest($1::uuid[], $2::text[], $3::text[]) on conflict do nothing "
+            "insert into artifacts (id, organization, digest, kind, name, version) "
+            "select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], "
+            "$6::text[]) on conflict do nothing "
             "returning organization, digest, id, kind, name, version");
   c.prepare("select_artifacts",
             "select a.organization, a.digest, a.id, a.kind, a.name, a.version from artifacts a "
@@ -280,16 +281,24 @@ class BatchApplier {
   }
 
   void loadArtifacts(const std::vector<Command>& commands) {
-    std::set<std::pair<std::string, std::string>> keys;
+    // Each digest with the first request of the batch that names it.
+    std::map<std::pair<std::string, std::string>, const DeploymentRequest*> keys;
     for (const auto& command : commands) {
-      keys.emplace(command.organization, command.request.artifact_digest);
+      keys.emplace(std::make_pair(command.organization, command.request.artifact_digest),
+                   &command.request);
     }
-    // Create the new ones with ids of the recorder's making, then read the others.
-    ArrayLiteral ids, organizations, digests;
-    for (const auto& [organization, digest] : keys) {
+    // Create the new ones, with ids of the recorder's making and the details their first request
+    // gives, then read the others.
+    ArrayLiteral ids, organizations, digests, kinds, names, versions;
+    const ArtifactState unknown{"", std::string(toWireName(ArtifactKind::kUnspecified)), "", ""};
+    for (const auto& [key, request] : keys) {
+      const auto details = merge(unknown, *request);
       ids.add(timeOrderedUuid());
-      organizations.add(organization);
-      digests.add(digest);
+      organizations.add(key.first);
+      digests.add(key.second);
+      kinds.add(details.kind);
+      names.add(details.name);
+      versions.add(details.version);
     }
     const auto keep = [this](const pqxx::result& rows) {
       for (const auto& row : rows) {
@@ -298,13 +307,14 @@ class BatchApplier {
                           row[4].as<std::string>(), row[5].as<std::string>()};
       }
     };
-    keep(tx_.exec_prepared("insert_artifacts", ids.str(), organizations.str(), digests.str()));
+    keep(tx_.exec_prepared("insert_artifacts", ids.str(), organizations.str(), digests.str(),
+                           kinds.str(), names.str(), versions.str()));
     if (artifacts_.size() < keys.size()) {
       ArrayLiteral known_organizations, known_digests;
-      for (const auto& [organization, digest] : keys) {
-        if (artifacts_.count({organization, digest}) == 0) {
-          known_organizations.add(organization);
-          known_digests.add(digest);
+      for (const auto& [key, request] : keys) {
+        if (artifacts_.count(key) == 0) {
+          known_organizations.add(key.first);
+          known_digests.add(key.second);
         }
       }
       keep(tx_.exec_prepared("select_artifacts", known_organizations.str(), known_digests.str()));
