@@ -30,7 +30,7 @@ CommandPublisher::CommandPublisher(const std::string& brokers, std::string topic
       {"bootstrap.servers", brokers},
       {"enable.idempotence", "true"},
       {"acks", "all"},
-      {"linger.ms", "2"},
+      {"linger.ms", "5"},
       {"message.timeout.ms", std::to_string(produce_timeout.count())},
       {"partitioner", "murmur2_random"},
   });

@@ -1,5 +1,8 @@
 #include "services/gateway/gateway_config.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "common/option_set.h"
 
 namespace ledger::gateway {
@@ -24,7 +27,11 @@ std::variant<GatewayConfig, ConfigExit> parseGatewayConfig(int argc, const char*
   OptionSet options("deployment-ledger-gateway");
   options.add("listen-address", "IP address the HTTP server binds", c.listen_address);
   options.add("port", "HTTP port (0 picks a free one)", c.port, 0, 65535);
-  options.add("io-threads", "threads serving HTTP", c.io_threads, 1, 256);
+  // Half the cores: librdkafka's threads and the reply listener need the rest. On two cores
+  // shared with Kafka and Postgres, one I/O thread served more requests than two.
+  c.io_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2));
+  options.add("io-threads", "threads serving HTTP (default: half the cores, at least one)",
+              c.io_threads, 1, 256);
   options.add("brokers", "Kafka bootstrap servers, host:port[,host:port]", c.brokers);
   options.add("commands-topic", "topic the gateway publishes commands to", c.commands_topic);
   options.add("topic-partitions", "partitions of topics the gateway creates", c.topic_partitions, 1,

@@ -12,7 +12,7 @@ namespace ledger::gateway {
 struct GatewayConfig {
   std::string listen_address = "127.0.0.1";
   int port = 8080;
-  int io_threads = 2;
+  int io_threads = 1;  // the parser's default is half the machine's cores, at least one
   std::string brokers = "127.0.0.1:19092";
   std::string commands_topic = "deployments.commands";
   int topic_partitions = 6;
