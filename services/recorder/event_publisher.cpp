@@ -85,6 +85,7 @@ void EventPublisher::run() {
   bool failing = false;
   while (true) {
     const bool last_pass = stopping_.load();
+    const auto pass_started = std::chrono::steady_clock::now();
     int published = 0;
     try {
       published = publishBatch();
@@ -109,12 +110,18 @@ void EventPublisher::run() {
     if (published >= settings_.batch_max) {
       continue;  // more are waiting
     }
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, failing ? backoff : settings_.idle_poll,
-                   [this] { return woken_ || stopping_.load(); });
-    woken_ = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, failing ? backoff : settings_.idle_poll,
+                     [this] { return woken_ || stopping_.load(); });
+      woken_ = false;
+    }
     if (failing) {
       backoff = std::min(backoff * 2, settings_.retry_backoff_max);
+    } else if (published > 0) {
+      // Events keep coming: let a few commits gather before the next pass.
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, pass_started + settings_.linger, [this] { return stopping_.load(); });
     }
   }
 }

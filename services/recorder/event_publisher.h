@@ -26,6 +26,8 @@ struct EventPublisherSettings {
   std::string database_url;
   int batch_max = 500;
   std::chrono::milliseconds idle_poll{200};
+  // Shortest time from one pass to the next after a pass that published something.
+  std::chrono::milliseconds linger{10};
   std::chrono::milliseconds delivery_timeout{10000};
   std::chrono::milliseconds retry_backoff_max{5000};
 };

@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
 
     recorder::EventPublisher events(
         {config.brokers, config.events_topic, config.database_url, config.outbox_batch_max,
-         config.outbox_poll, config.kafka_timeout, config.retry_backoff_max},
+         config.outbox_poll, config.outbox_linger, config.kafka_timeout, config.retry_backoff_max},
         recorder_metrics.events_published, recorder_metrics.event_publish_errors);
     events.start();
     // Workers split the group's partitions between them, so that one batch's commit overlaps

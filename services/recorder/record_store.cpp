@@ -221,14 +221,26 @@ bool sameDetails(const ArtifactState& a, const ArtifactState& b) {
 // the rows it read and locked up front; its writes then go out as one statement per table.
 // Ids of environments it creates wait in pending until the transaction commits, so that a
 // rolled-back insert never leaves a dangling id in the cache.
+// Thrown when a batch applied without looking up its claims finds, on claiming, that some of its
+// commands were applied before: the batch is rolled back and applied again, looking them up.
+struct ClaimedBefore {};
+
 class BatchApplier {
  public:
+  // look_up_claims: read which commands were applied before, up front. Without it the batch
+  // assumes none were and throws ClaimedBefore when its claims say otherwise; redeliveries are
+  // rare, and the lookup is a round trip and an index probe per command.
   BatchApplier(pqxx::dbtransaction& tx, const RecordStore::NameCache& environments,
-               const RecordStore::NameCache& logical_environments)
-      : tx_(tx), environments_(environments), logical_environments_(logical_environments) {}
+               const RecordStore::NameCache& logical_environments, bool look_up_claims)
+      : tx_(tx),
+        environments_(environments),
+        logical_environments_(logical_environments),
+        look_up_claims_(look_up_claims) {}
 
   std::vector<AppliedCommand> apply(const std::vector<Command>& commands) {
-    findClaims(commands);
+    if (look_up_claims_) {
+      findClaims(commands);
+    }
     resolveNames(commands);
     loadArtifacts(commands);
     lockSlots(commands);
@@ -571,6 +583,9 @@ class BatchApplier {
       const auto claimed = tx_.exec_prepared("insert_claims", organizations.str(), sources.str(),
                                              ids.str(), record_ids.str());
       if (claimed.affected_rows() != claims_.size()) {
+        if (!look_up_claims_) {
+          throw ClaimedBefore{};
+        }
         // Another recorder applied some of these commands since this batch looked.
         throw StoreError("commands of the batch were claimed concurrently", true);
       }
@@ -684,6 +699,7 @@ class BatchApplier {
   pqxx::dbtransaction& tx_;
   const RecordStore::NameCache& environments_;
   const RecordStore::NameCache& logical_environments_;
+  const bool look_up_claims_;
   std::set<Identity> claimed_before_;
   std::map<Identity, std::size_t> claims_;  // identities this batch claims, to their command
   std::map<std::pair<std::string, std::string>, ArtifactState> artifacts_;
@@ -729,13 +745,21 @@ std::vector<AppliedCommand> RecordStore::applyBatch(const std::vector<Command>& 
     return {};
   }
   try {
-    pqxx::work tx(connection());
-    BatchApplier batch(tx, environments_, logical_environments_);
-    auto results = batch.apply(commands);
-    tx.commit();
-    environments_.merge(batch.pending_environments);
-    logical_environments_.merge(batch.pending_logical_environments);
-    return results;
+    // First as if no command had been applied before; if some had, again, looking them up.
+    for (const bool look_up_claims : {false, true}) {
+      try {
+        pqxx::work tx(connection());
+        BatchApplier batch(tx, environments_, logical_environments_, look_up_claims);
+        auto results = batch.apply(commands);
+        tx.commit();
+        environments_.merge(batch.pending_environments);
+        logical_environments_.merge(batch.pending_logical_environments);
+        return results;
+      } catch (const ClaimedBefore&) {
+        continue;  // the transaction rolled back as it went out of scope
+      }
+    }
+    throw std::logic_error("a batch that looked up its claims reported them unlooked-up");
   } catch (const pqxx::in_doubt_error& e) {
     // The commit may or may not have happened; applying again is safe, as every command is
     // claimed by its identity.

@@ -16,6 +16,10 @@ std::variant<RecorderConfig, ConfigExit> parseRecorderConfig(int argc, const cha
               c.outbox_batch_max, 1, 10000);
   options.add("outbox-poll", "how often an idle recorder looks for unpublished events",
               c.outbox_poll);
+  options.add("outbox-linger",
+              "shortest time between passes over the outbox while events keep coming, so that "
+              "one pass takes the events of several commits; the first after a pause goes at once",
+              c.outbox_linger);
   options.add("group-id", "Kafka consumer group shared by all recorders", c.group_id);
   options.add("topic-partitions", "partitions of topics the recorder creates", c.topic_partitions,
               1, 1024);

@@ -16,6 +16,7 @@ struct RecorderConfig {
   std::string events_topic = "deployments.events";
   int outbox_batch_max = 500;
   std::chrono::milliseconds outbox_poll{200};
+  std::chrono::milliseconds outbox_linger{10};
   std::string group_id = "deployment-ledger-recorder";
   int topic_partitions = 6;
   std::string database_url = "postgresql://postgres@127.0.0.1:15432/ledger";
