@@ -281,7 +281,8 @@ class Bench:
                                [f"--brokers={BROKERS}", f"--port={self.gateway_port}",
                                 f"--commands-topic={self.topics['commands']}",
                                 f"--database-url={database_url()}",
-                                f"--jwt-secret-file={secret}"], self.logs)
+                                f"--jwt-secret-file={secret}"]
+                               + os.environ.get("BENCH_GATEWAY_ARGS", "").split(), self.logs)
         self.gateway.wait_for(f"http://127.0.0.1:{self.gateway_port}/readyz")
         self.token = run([self.build / "services/token/deployment-ledger-token",
                           f"--secret-file={secret}", "--org=bench-http", "--ttl=7200"]).strip()
@@ -341,15 +342,12 @@ class Bench:
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         return process, out
 
-    def http_run(self, connections, profile=False):
+    def http_run(self, connections):
         log(f"HTTP end to end, {connections} connections, {self.seconds} s")
         before = children_cpu()
         process, out = self.wrk(connections, self.seconds, f"c{connections}")
         sampler = self.sampler()
         sampler.start()
-        perf = None
-        if profile:
-            perf = self.profile(min(10, self.seconds - 2))
         text = process.communicate()[0]
         usage = sampler.finish({"load generator": children_cpu() - before})
         for service in (self.gateway, self.recorder):
@@ -368,14 +366,27 @@ class Bench:
                            for k in ("p50", "p95", "p99", "max")},
             **usage,
         }
-        if perf:
-            result["profile"] = perf
         self.results["runs"].append(result)
         log(f"  {result['records_per_second']:.0f} records/s acknowledged, "
             f"p50 {result['latency_ms']['p50']} ms, p99 {result['latency_ms']['p99']} ms, "
             f"{sum(errors.values())} errors; RSS gateway {usage['rss_peak_mb']['gateway']} MB, "
             f"recorder {usage['rss_peak_mb']['recorder']} MB")
         return result
+
+    def http_profile(self, connections):
+        """A run of its own, not measured, with perf sampling every process: where the time of
+        the end-to-end path goes."""
+        seconds = 8
+        log(f"profile: HTTP end to end, {connections} connections, {seconds} s under perf")
+        process, _ = self.wrk(connections, seconds, f"profile{connections}")
+        time.sleep(2)
+        profile = self.profile(seconds - 3)
+        text = process.communicate()[0]
+        if process.returncode != 0:
+            raise BenchError(f"wrk during the profile failed:\n{text}")
+        if profile:
+            profile["connections"] = connections
+            self.results["http_profile"] = profile
 
     def pgbench_run(self, clients):
         log(f"direct-write baseline, pgbench with {clients} clients, {self.seconds} s")
@@ -432,8 +443,8 @@ class Bench:
         log(f"  {created} of {self.hot_slots} hot slots created over HTTP")
 
     def profile(self, seconds):
-        """System-wide perf samples for a few seconds: CPU by process and the hottest symbols
-        of the gateway and the recorder."""
+        """System-wide perf samples for a few seconds: the share of samples of each process and
+        the hottest functions of the gateway, the recorder and Postgres."""
         if shutil.which("perf") is None:
             return None
         data = self.work / "perf.data"
@@ -442,22 +453,39 @@ class Bench:
         if result.returncode != 0:
             log(f"  perf record failed, no profile: {result.stderr.strip()[-300:]}")
             return None
-        names = {str(s.pid): s.name for s in (self.gateway, self.recorder) if s is not None}
+        processes = {s.pid: s.name for s in (self.gateway, self.recorder) if s is not None}
+        processes[self.kafka] = "kafka"
+
+        # Share of all samples by process: threads are mapped to their process while they live.
+        by_process = {}
         report = run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "-q",
-                      "--sort", "pid,dso,sym", "--percent-limit", "0.3"])
-        by_process, symbols = {}, {name: [] for name in list(names.values()) + ["postgres"]}
+                      "--sort", "pid"])
         for line in report.splitlines():
-            match = re.match(r"\s*([\d.]+)%\s+(\d+):(\S+)\s+(\S+)\s+\[.\]\s+(.*)$", line)
+            match = re.match(r"\s*([\d.]+)%\s+(\d+):(.*)$", line)
             if not match:
                 continue
-            percent, pid, comm, dso, symbol = match.groups()
-            name = names.get(pid, comm)
-            by_process[name] = by_process.get(name, 0.0) + float(percent)
-            if name in symbols and len(symbols[name]) < 12:
-                symbols[name].append({"percent": float(percent), "dso": dso,
-                                      "symbol": symbol.strip()[:90]})
+            percent, tid, comm = float(match.group(1)), int(match.group(2)), match.group(3).strip()
+            name = processes.get(thread_group(tid))
+            if name is None:
+                name = {"swapper": "idle", "postgres": "postgres", "wrk": "load generator",
+                        "pgbench": "load generator"}.get(comm, "other")
+            by_process[name] = by_process.get(name, 0.0) + percent
+
+        # The hottest functions of the services and of Postgres, as shares of all samples.
+        symbols = {}
+        selectors = [(name, ["--pid", str(pid)]) for pid, name in processes.items()
+                     if name != "kafka"] + [("postgres", ["--comm", "postgres"])]
+        for name, selector in selectors:
+            report = run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "-q",
+                          "--sort", "dso,sym", "--percentage", "absolute"] + selector)
+            symbols[name] = []
+            for line in report.splitlines():
+                match = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[.\]\s+(.*)$", line)
+                if match and len(symbols[name]) < 10:
+                    symbols[name].append({"percent": float(match.group(1)), "dso": match.group(2),
+                                          "symbol": match.group(3).strip()[:90]})
         data.unlink()
-        top = sorted(by_process.items(), key=lambda kv: -kv[1])[:8]
+        top = sorted(by_process.items(), key=lambda kv: -kv[1])
         return {"seconds": seconds, "samples_share_by_process": {k: round(v, 1) for k, v in top},
                 "hottest_symbols": symbols}
 
@@ -557,11 +585,23 @@ class Bench:
         if "http" in parts:
             self.warm_up()
             for connections in self.connections:
-                profile = self.profiling and connections == max(self.connections)
-                self.http_run(connections, profile=profile)
+                self.http_run(connections)
                 self.pgbench_run(connections)
+            if self.profiling:
+                self.http_profile(max(self.connections))
         if "drain" in parts:
             self.drain()
+
+
+def thread_group(tid):
+    """The process a thread belongs to, or None once it is gone."""
+    try:
+        for line in Path(f"/proc/{tid}/status").read_text().splitlines():
+            if line.startswith("Tgid:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return None
 
 
 def percentiles_ms(latencies_us):
@@ -677,8 +717,10 @@ def write_summary(results, path):
                      f"{cpu.get('postgres', '-')} | {cpu.get('kafka', '-')} | "
                      f"{cpu.get('gateway', '-')} | {cpu.get('recorder', '-')} | "
                      f"{cpu.get('load generator', '-')} |")
-    profiled = [(f"the {r['connections']}-connection HTTP run", r["profile"])
-                for r in results["runs"] if r.get("profile")]
+    profiled = []
+    if results.get("http_profile"):
+        profiled.append((f"an extra {results['http_profile']['connections']}-connection HTTP run "
+                         "(not one of the measured ones)", results["http_profile"]))
     if results.get("drain_profile"):
         profiled.append(("the drain", results["drain_profile"]))
     for what, p in profiled:
