@@ -550,33 +550,42 @@ class Bench:
             self.results["drain_profile"] = profile
 
     def copy_ceiling(self, count):
+        """A bare COPY of the drain's rows into deployment_records itself, as it stands after the
+        drain: the same indexes and constraints, at the same size. Each copy gets ids of its own
+        (the drain's time-ordered ids with their first digit changed, so they keep their order)
+        and slot names of its own, and runs in a transaction that checks the one-current-record
+        constraint row by row, as the recorder's statements are checked, and is rolled back."""
         columns = ("id, organization, environment_id, deployment_name, logical_environment_id, "
                    "artifact_id, status, is_current, created_at, updated_at, last_seen_at, "
                    "revision")
+        renamed = ("('f' || substr(id::text, 2))::uuid, organization, environment_id, "
+                   "'copy-' || deployment_name, logical_environment_id, artifact_id, status, "
+                   "is_current, created_at, updated_at, last_seen_at, revision")
         rows_file = self.work / "drain-rows.copy"
-        log(f"COPY ceiling: the same {count} rows into a table shaped like deployment_records")
+        log(f"COPY ceiling: the same {count} rows into deployment_records, three times")
         run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", PG_PORT, "-U",
              "postgres", "-d", DATABASE, "-c",
-             f"\\copy (select {columns} from deployment_records where organization = "
+             f"\\copy (select {renamed} from deployment_records where organization = "
              f"'bench-drain' order by seq) to '{rows_file}'"])
         rows_file.chmod(0o644)
-        # A single COPY varies by a quarter from run to run on this machine; the ceiling is the
-        # median of three, each into a fresh table after a checkpoint, as the drain starts.
+        # A single COPY varies by a quarter from run to run on this machine: the ceiling is the
+        # fastest of three, each on a table vacuumed of the last one's rolled-back rows and after
+        # a checkpoint, as the drain started after one.
         attempts = []
-        psql(DATABASE, "create schema copy_ceiling")
         for _ in range(3):
-            psql(DATABASE, "drop table if exists copy_ceiling.deployment_records",
-                 "create table copy_ceiling.deployment_records "
-                 "(like public.deployment_records including all)", "checkpoint")
+            psql(DATABASE, "vacuum deployment_records")
+            psql(DATABASE, "checkpoint")
             started = time.monotonic()
-            psql(DATABASE, f"copy copy_ceiling.deployment_records ({columns}) from '{rows_file}'")
+            copied = psql(DATABASE, "begin", "set constraints all immediate",
+                          f"copy deployment_records ({columns}) from '{rows_file}'",
+                          "select count(*) from deployment_records where deployment_name like "
+                          "'copy-%'", "rollback")
             seconds = time.monotonic() - started
-            copied = int(psql(DATABASE, "select count(*) from copy_ceiling.deployment_records"))
-            if copied != count:
+            if int(copied) != count:
                 raise BenchError(f"COPY ceiling: expected {count} rows, found {copied}")
             attempts.append(round(seconds, 2))
             log(f"  {count} rows in {seconds:.1f} s: {count / seconds:.0f} rows/s")
-        seconds = sorted(attempts)[1]
+        seconds = min(attempts)
         self.results["copy"] = {"rows": count, "seconds": seconds, "attempts_seconds": attempts,
                                 "rows_per_second": round(count / seconds, 1)}
 
@@ -624,7 +633,9 @@ def machine():
     memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
     postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout
     return {"cores": os.cpu_count(), "cpu": model, "memory_gib": round(memory_kb / 2**20, 1),
-            "os": platform.platform(), "postgres": postgres.strip().split()[-1],
+            "os": platform.platform(),
+            "postgres": (re.search(r"\) (\d[\w.]*)", postgres) or re.search(r"(.*)", postgres))
+            .group(1).strip(),
             "kafka": os.environ.get("KAFKA_VERSION", "unknown"),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
@@ -702,8 +713,9 @@ def write_summary(results, path):
                   f"({d['seconds_from_first_applied']} s from its first applied command): "
                   f"**{d['records_per_second']:.0f} records/s**. Every change's event was on "
                   f"the events topic {d['events_seconds_from_start']} s after the start.",
-                  f"- Bare `COPY` of the same {c['rows']} rows into an empty table shaped like "
-                  f"deployment_records (same indexes), median of three runs "
+                  f"- Bare `COPY` of the same {c['rows']} rows into deployment_records as it "
+                  "stood after the drain (with ids and slot names of their own, rolled back "
+                  "after each run), fastest of three runs "
                   f"({', '.join(str(a) for a in c['attempts_seconds'])} s): "
                   f"**{c['rows_per_second']:.0f} rows/s**."]
     lines += ["", "## Where the time goes", "",
