@@ -93,6 +93,7 @@ void CommandConsumer::run(const std::atomic<bool>& stop) {
     const auto wait =
         pending_.empty() ? std::chrono::milliseconds(200) : std::chrono::milliseconds(0);
     Message message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(wait.count())));
+    throwIfRebalanceFailed();
     const bool idle = !message;
     if (message) {
       accept(std::move(message));
@@ -113,6 +114,7 @@ void CommandConsumer::run(const std::atomic<bool>& stop) {
     log::warn("leaving the consumer group failed", {{"error", rd_kafka_err2str(close_error)}});
   }
   log::info("left the consumer group", {{"group", config_.group_id}});
+  throwIfRebalanceFailed();
 }
 
 void CommandConsumer::accept(Message message) {
@@ -306,6 +308,13 @@ void CommandConsumer::storeOffsets() {
   rd_kafka_topic_partition_list_destroy(list);
 }
 
+void CommandConsumer::throwIfRebalanceFailed() const {
+  if (!rebalance_failure_.empty()) {
+    throw std::runtime_error("applying a batch while partitions were revoked: " +
+                             rebalance_failure_);
+  }
+}
+
 bool CommandConsumer::backOff(std::chrono::milliseconds& backoff) {
   if (revoking_) {
     return false;
@@ -342,8 +351,17 @@ void CommandConsumer::onRebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t even
   // Revoked: finish what was read from these partitions and commit it before letting go.
   log::info("partitions revoked", {{"partitions", partitionList(partitions)}});
   self->revoking_ = true;
-  if (!self->flush()) {
-    log::warn("batch left unapplied for the partitions' next owner");
+  // No exception may unwind through librdkafka's C frames: one is kept for run() to rethrow,
+  // and the batch, its offsets unstored, is left for the partitions' next owner.
+  try {
+    if (!self->flush()) {
+      log::warn("batch left unapplied for the partitions' next owner");
+    }
+  } catch (const std::exception& e) {
+    self->pending_.clear();
+    if (self->rebalance_failure_.empty()) {
+      self->rebalance_failure_ = e.what();
+    }
   }
   self->revoking_ = false;
   rd_kafka_commit(consumer, nullptr, 0);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/kafka/kafka_config.h"
@@ -29,7 +30,8 @@ class CommandConsumer {
   ~CommandConsumer();
 
   // Consumes until stop becomes true, then applies what it holds, commits offsets and leaves the
-  // consumer group. Throws std::runtime_error if Kafka refuses the subscription.
+  // consumer group. Throws std::runtime_error if Kafka refuses the subscription, or if applying a
+  // batch failed other than with a StoreError (inside a rebalance too).
   void run(const std::atomic<bool>& stop);
 
  private:
@@ -63,6 +65,8 @@ class CommandConsumer {
   void apply(const std::vector<Command>& commands);
   // Sleeps for the current backoff (doubling up to the maximum). False if stop was requested.
   bool backOff(std::chrono::milliseconds& backoff);
+  // Rethrows, as std::runtime_error, what the rebalance callback caught.
+  void throwIfRebalanceFailed() const;
 
   const RecorderConfig& config_;
   RecordStore& store_;
@@ -74,6 +78,8 @@ class CommandConsumer {
   // Set while partitions are being revoked: the batch gets one try, and what fails is left for
   // the partitions' next owner instead of holding up the group's rebalance.
   bool revoking_ = false;
+  // What a batch applied inside the rebalance callback threw; rethrown by run().
+  std::string rebalance_failure_;
   std::vector<Pending> pending_;
   std::chrono::steady_clock::time_point batch_deadline_;
 };

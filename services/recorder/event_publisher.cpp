@@ -92,7 +92,6 @@ void EventPublisher::run() {
     try {
       published = publishBatch();
       published_.increment(published);
-      vacuumIfDue(published);
       if (failing) {
         log::info("publishing events again");
         failing = false;
@@ -105,6 +104,9 @@ void EventPublisher::run() {
                    {{"topic", settings_.topic}, {"error", e.what()}});
         failing = true;
       }
+    }
+    if (!failing) {
+      vacuumIfDue(published);
     }
     if (last_pass) {
       return;
@@ -134,11 +136,16 @@ void EventPublisher::vacuumIfDue(int deleted) {
     return;
   }
   deleted_since_vacuum_ = 0;
+  // A vacuum that cannot run now (another one holds the table) is skipped rather than waited
+  // for; one that fails is reported, and publishing goes on: dead rows only slow it down.
   try {
-    pqxx::nontransaction(*connection_).exec("vacuum (truncate false) event_outbox");
-  } catch (const pqxx::broken_connection&) {
-    connection_.reset();
-    throw;
+    pqxx::nontransaction(*connection_)
+        .exec("vacuum (truncate false, skip_locked true) event_outbox");
+  } catch (const std::exception& e) {
+    if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+      connection_.reset();
+    }
+    log::warn("vacuuming the event outbox failed", {{"error", e.what()}});
   }
 }
 

@@ -47,7 +47,8 @@ class EventPublisher {
   void run();
   // Publishes one batch; returns how many events it published. Throws on failure.
   int publishBatch();
-  // Vacuums the outbox once enough rows were deleted since the last time. Throws on failure.
+  // Vacuums the outbox once enough rows were deleted since the last time. A failure is logged,
+  // not thrown.
   void vacuumIfDue(int deleted);
 
   EventPublisherSettings settings_;

@@ -223,7 +223,9 @@ bool sameDetails(const ArtifactState& a, const ArtifactState& b) {
 // rolled-back insert never leaves a dangling id in the cache.
 // Thrown when a batch applied without looking up its claims finds, on claiming, that some of its
 // commands were applied before: the batch is rolled back and applied again, looking them up.
-struct ClaimedBefore {};
+struct ClaimedBefore : std::exception {
+  const char* what() const noexcept override { return "commands of the batch were applied before"; }
+};
 
 class BatchApplier {
  public:
