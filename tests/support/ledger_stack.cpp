@@ -138,7 +138,14 @@ std::string requestBody(const std::string& environment, const std::string& deplo
   }
   std::string out = "{";
   for (const auto& [key, value] : fields) {
-    out += (out.size() > 1 ? "," : "") + ("\"" + key + "\":\"" + value + "\"");
+    out += (out.size() > 1 ? ",\"" : "\"") + key + "\":\"";
+    for (char c : value) {
+      if (c == '"' || c == '\\') {
+        out.push_back('\\');
+      }
+      out.push_back(c);
+    }
+    out.push_back('"');
   }
   return out + "}";
 }

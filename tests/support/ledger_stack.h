@@ -63,7 +63,7 @@ class LedgerStack {
   int recorder_starts_ = 0;
 };
 
-// A valid request body; fields can be overridden by name.
+// A valid request body; fields can be overridden by name. Values are JSON-escaped.
 std::string requestBody(const std::string& environment, const std::string& deployment,
                         const std::string& digest,
                         const std::map<std::string, std::string>& extra = {});

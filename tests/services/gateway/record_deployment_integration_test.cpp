@@ -155,6 +155,21 @@ TEST_F(RecordDeploymentTest, ArtifactDetailsFillInWithoutNewRecord) {
   EXPECT_EQ(str(third, "updated_at"), str(second, "updated_at"));
 }
 
+TEST_F(RecordDeploymentTest, ArtifactDetailsKeepQuotesBackslashesAndBraces) {
+  // The recorder passes a batch's values to Postgres in array literals, where these characters
+  // and an unquoted NULL have meanings of their own.
+  const auto digest = digestOf(env_);
+  const std::string name = R"(registry.local/a"b\c{d},e f)";
+  const auto first = record(
+      requestBody(env_, "api", digest, {{"artifact_name", name}, {"artifact_version", "NULL"}}));
+  EXPECT_EQ(str(first["artifact"], "name"), name);
+  EXPECT_EQ(str(first["artifact"], "version"), "NULL");
+  // A request that names neither answers with what the database holds.
+  const auto again = record(requestBody(env_, "api", digest));
+  EXPECT_EQ(str(again["artifact"], "name"), name);
+  EXPECT_EQ(str(again["artifact"], "version"), "NULL");
+}
+
 TEST_F(RecordDeploymentTest, EachRecordKeepsItsLogicalEnvironment) {
   const auto first = record(
       requestBody(env_, "api", digestOf(env_ + "1"), {{"logical_environment_name", "blue"}}));
