@@ -709,7 +709,8 @@ def write_summary(results, path):
     lines += [f"- {line}" for line in ratio_lines(results["ratios"])]
     if results["runs"]:
         lines += ["", "## Requests", "",
-                  "| System | Connections | Records/s | p50 ms | p95 ms | p99 ms | max ms | Errors |",
+                  "| System | Connections | Records/s | p50 ms | p95 ms | p99 ms | max ms "
+                  "| Errors |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results["runs"]:
         lat = r["latency_ms"]
